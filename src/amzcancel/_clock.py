@@ -1,0 +1,95 @@
+"""Clocks: the real one, and a fake one tests and the sandbox can drive.
+
+Everything that waits or reads the time (rate limiter, retries, sync windows, sandbox) takes a
+:class:`Clock`, so tests run on simulated time and never sleep.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "FakeClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """What the library needs of a clock."""
+
+    def now(self) -> datetime:
+        """The current wall-clock time, timezone-aware UTC."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back (for rate limiting)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for ``seconds``."""
+        ...
+
+    async def asleep(self, seconds: float) -> None:
+        """Suspend the calling task for ``seconds``."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
+
+
+class FakeClock:
+    """A clock that only moves when told to, or when someone sleeps on it.
+
+    ``sleep``/``asleep`` advance the clock by the requested time at once, so code that paces
+    itself runs instantly while its clock-time behaviour stays exact. ``slept`` records each wait.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._start = start or datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        self._elapsed = 0.0
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._start + timedelta(seconds=self._elapsed)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._elapsed
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
+        if seconds < 0:
+            raise ValueError("a clock cannot go back")
+        with self._lock:
+            self._elapsed += seconds
+
+    def sleep(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        self.slept.append(seconds)
+        self.advance(seconds)
+        await asyncio.sleep(0)

@@ -1,0 +1,281 @@
+"""The one exception hierarchy of amzcancel.
+
+Everything the library raises on purpose derives from :class:`AmzCancelError`, so a caller can
+catch that one class and know it never swallows a programming error::
+
+    AmzCancelError
+    ├── ConfigError            missing/invalid credentials, region, endpoint
+    ├── ParseError             a wire document that cannot be read (source, location, fragment)
+    │   └── UnsafeXMLError     XML with a DTD, entities or other constructs we refuse
+    ├── TransportError         the request never got an HTTP answer
+    │   ├── RequestTimeout
+    │   └── ConnectionFailed
+    ├── APIError               Amazon answered with an error (status, code, message, request id)
+    │   ├── AuthError          401/403, MWS AccessDenied/SignatureDoesNotMatch
+    │   ├── InvalidInputError  400
+    │   ├── NotFoundError      404
+    │   ├── ServerError        5xx
+    │   └── ThrottledError     429, MWS RequestThrottled/QuotaExceeded
+    ├── StoreError             SQLite / migrations
+    └── PolicyViolation        a cancel reason the policy forbids
+
+Messages never contain secrets: credentials are redacted before they reach an exception.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AmzCancelError",
+    "AuthError",
+    "ConfigError",
+    "ConnectionFailed",
+    "InvalidInputError",
+    "NotFoundError",
+    "ParseError",
+    "PolicyViolation",
+    "RequestTimeout",
+    "ServerError",
+    "StoreError",
+    "ThrottledError",
+    "TransportError",
+    "UnsafeXMLError",
+]
+
+_FRAGMENT_CHARS = 120
+
+
+class AmzCancelError(Exception):
+    """Base class of every error amzcancel raises on purpose."""
+
+
+class ConfigError(AmzCancelError):
+    """Missing or invalid configuration: credentials, region, endpoint, options."""
+
+
+class ParseError(AmzCancelError):
+    """A wire document could not be turned into domain models.
+
+    Attributes:
+        source: the wire format being read (``mws``, ``spapi-v0``, ``spapi-2026``,
+            ``notification``, ``report``).
+        location: where in the input it failed (a JSON path, XML path, or ``line N``).
+        fragment: a short excerpt of the offending input, if any.
+        path: the file being read, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        location: str | None = None,
+        fragment: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.message = message
+        self.source = source
+        self.location = location
+        self.fragment = None if fragment is None else fragment[:_FRAGMENT_CHARS]
+        self.path = path
+        super().__init__(message)
+
+    def with_path(self, path: str) -> ParseError:
+        """Return the same error, now naming the file it came from."""
+        self.path = path
+        return self
+
+    def __str__(self) -> str:
+        parts = []
+        if self.path:
+            parts.append(f"{self.path}:")
+        parts.append(f"{self.source}:")
+        if self.location:
+            parts.append(f"at {self.location}:")
+        parts.append(self.message)
+        text = " ".join(parts)
+        if self.fragment:
+            text += f" (got {self.fragment!r})"
+        return text
+
+
+class UnsafeXMLError(ParseError):
+    """XML that uses DTDs, entity declarations or external references; refused unread."""
+
+
+class TransportError(AmzCancelError):
+    """The request did not get an HTTP answer (timeout, refused or dropped connection)."""
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+
+class RequestTimeout(TransportError):
+    """No answer within the timeout."""
+
+
+class ConnectionFailed(TransportError):
+    """The connection could not be made or was dropped."""
+
+
+class APIError(AmzCancelError):
+    """Amazon (or an Amazon-shaped endpoint) answered with an error.
+
+    Attributes:
+        status_code: the HTTP status, when there was one.
+        code: Amazon's error code (``InvalidInput``, ``QuotaExceeded``, ``RequestThrottled``...).
+        message: Amazon's message.
+        details: Amazon's details text, if any.
+        request_id: ``x-amzn-RequestId`` (SP-API) or ``RequestId`` (MWS).
+        method, url: the request that failed (secrets removed).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.code = code
+        self.details = details
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        self.errors = errors or []
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = f"{self.status_code} " if self.status_code is not None else ""
+        code = f"{self.code}: " if self.code else ""
+        text = f"{head}{code}{self.message}"
+        if self.details:
+            text += f" ({self.details})"
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(method={self.method!r}, url={self.url!r}, "
+            f"status_code={self.status_code!r}, code={self.code!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
+
+class AuthError(APIError):
+    """401/403: the credentials or access token were refused."""
+
+
+class InvalidInputError(APIError):
+    """400: the request had missing or invalid parameters."""
+
+
+class NotFoundError(APIError):
+    """404: the resource does not exist."""
+
+
+class ServerError(APIError):
+    """5xx other than throttling: Amazon failed; worth a retry."""
+
+
+class ThrottledError(APIError):
+    """429 (SP-API) or 503 RequestThrottled/QuotaExceeded (MWS).
+
+    Attributes:
+        retry_after: seconds Amazon asked us to wait, if it said so.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", retry_after={self.retry_after!r})"
+
+
+class StoreError(AmzCancelError):
+    """The local store failed (SQLite error, unknown schema version, corrupt row)."""
+
+
+class PolicyViolation(AmzCancelError):
+    """A cancel reason the policy does not allow for this order or item.
+
+    Attributes:
+        reason: the reason code that was refused.
+        why: the policy's sentence of why.
+    """
+
+    def __init__(self, message: str, *, reason: str, why: str) -> None:
+        self.reason = reason
+        self.why = why
+        super().__init__(message)
+
+
+_STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: InvalidInputError,
+    401: AuthError,
+    403: AuthError,
+    404: NotFoundError,
+    429: ThrottledError,
+}
+
+# MWS signals most failures with error codes; these decide the class before the status does.
+# Codes per the MWS developer guide's error table (see shared reference, section 1.6).
+_CODE_CLASSES: dict[str, type[APIError]] = {
+    "RequestThrottled": ThrottledError,
+    "QuotaExceeded": ThrottledError,
+    "AccessDenied": AuthError,
+    "InvalidAccessKeyId": AuthError,
+    "SignatureDoesNotMatch": AuthError,
+    "InvalidClientTokenId": AuthError,
+    "Unauthorized": AuthError,
+    "InvalidParameterValue": InvalidInputError,
+    "InvalidInput": InvalidInputError,
+    "MissingParameter": InvalidInputError,
+    "InputStreamDisconnected": InvalidInputError,
+    "InternalError": ServerError,
+    "ServiceUnavailable": ServerError,
+}
+
+
+def error_class_for(status_code: int | None, code: str | None = None) -> type[APIError]:
+    """Pick the :class:`APIError` subclass for an HTTP status and an Amazon error code."""
+    if code and code in _CODE_CLASSES:
+        return _CODE_CLASSES[code]
+    if status_code is not None:
+        if status_code in _STATUS_CLASSES:
+            return _STATUS_CLASSES[status_code]
+        if status_code >= 500:
+            return ServerError
+    return APIError
+
+
+def make_api_error(
+    message: str,
+    *,
+    status_code: int | None = None,
+    code: str | None = None,
+    retry_after: float | None = None,
+    **kwargs: Any,
+) -> APIError:
+    """Build the right :class:`APIError` subclass for a status and code."""
+    cls = error_class_for(status_code, code)
+    if cls is ThrottledError:
+        return ThrottledError(
+            message, retry_after=retry_after, status_code=status_code, code=code, **kwargs
+        )
+    return cls(message, status_code=status_code, code=code, **kwargs)

@@ -1,0 +1,1 @@
+"""Wire formats -> domain models. Pure functions, no I/O: one module per source."""

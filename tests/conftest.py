@@ -1,0 +1,37 @@
+"""Shared test setup: a clean environment for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
+)
+settings.load_profile("ci")
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+_SCRUBBED_PREFIXES = ("LWA_", "SP_API_", "MWS_", "AMZCANCEL_")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ() -> Iterator[None]:
+    """Hide credentials from the developer's shell so no test depends on them."""
+    saved = dict(os.environ)
+    for key in list(os.environ):
+        if key.startswith(_SCRUBBED_PREFIXES):
+            del os.environ[key]
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """The folder of recorded and hand-written wire fixtures."""
+    return FIXTURES
