@@ -1,0 +1,43 @@
+"""Loading JSON documents for the wire parsers, with errors in our hierarchy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from amzcancel.errors import ParseError
+
+__all__ = ["JsonInput", "load_json_object", "require_object"]
+
+JsonInput = bytes | bytearray | str | Mapping[str, Any]
+
+
+def load_json_object(doc: JsonInput, *, source: str) -> Mapping[str, Any]:
+    """Decode ``doc`` (bytes, text or an already-decoded mapping) into a JSON object."""
+    if isinstance(doc, Mapping):
+        return doc
+    try:
+        data = json.loads(doc)
+    except (ValueError, RecursionError) as exc:
+        text = doc.decode("utf-8", "replace") if isinstance(doc, bytes | bytearray) else doc
+        raise ParseError(
+            f"not valid JSON: {exc}", source=source, location="$", fragment=text[:80]
+        ) from exc
+    if not isinstance(data, dict):
+        raise ParseError(
+            "expected a JSON object", source=source, location="$", fragment=repr(data)[:80]
+        )
+    return data
+
+
+def require_object(value: Any, *, source: str, location: str) -> Mapping[str, Any]:
+    """``value`` as a JSON object, or a :class:`ParseError` naming where it should have been."""
+    if not isinstance(value, Mapping):
+        raise ParseError(
+            "expected an object" if value is not None else "required object is missing",
+            source=source,
+            location=location,
+            fragment=None if value is None else repr(value)[:80],
+        )
+    return value
