@@ -37,6 +37,14 @@ class Clock(Protocol):
         """Suspend the calling task for ``seconds``."""
         ...
 
+    def sleep_until(self, deadline: float) -> None:
+        """Block until :meth:`monotonic` reaches ``deadline`` (returns at once if past)."""
+        ...
+
+    async def asleep_until(self, deadline: float) -> None:
+        """Suspend the calling task until :meth:`monotonic` reaches ``deadline``."""
+        ...
+
 
 class SystemClock:
     """The real clock."""
@@ -54,12 +62,21 @@ class SystemClock:
     async def asleep(self, seconds: float) -> None:
         await asyncio.sleep(max(seconds, 0.0))
 
+    def sleep_until(self, deadline: float) -> None:
+        self.sleep(deadline - time.monotonic())
+
+    async def asleep_until(self, deadline: float) -> None:
+        await self.asleep(deadline - time.monotonic())
+
 
 class FakeClock:
     """A clock that only moves when told to, or when someone sleeps on it.
 
     ``sleep``/``asleep`` advance the clock by the requested time at once, so code that paces
-    itself runs instantly while its clock-time behaviour stays exact. ``slept`` records each wait.
+    itself runs instantly while its clock-time behaviour stays exact. ``sleep_until`` and
+    ``asleep_until`` move it to a deadline only if it is not there yet, so concurrent tasks that
+    each wait for their own slot (the rate limiter) end at the latest slot, not at the sum of
+    their waits. ``slept`` records each wait.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
@@ -92,4 +109,17 @@ class FakeClock:
         seconds = max(seconds, 0.0)
         self.slept.append(seconds)
         self.advance(seconds)
+        await asyncio.sleep(0)
+
+    def _advance_to(self, deadline: float) -> None:
+        with self._lock:
+            wait = max(deadline - self._elapsed, 0.0)
+            self._elapsed += wait
+        self.slept.append(wait)
+
+    def sleep_until(self, deadline: float) -> None:
+        self._advance_to(deadline)
+
+    async def asleep_until(self, deadline: float) -> None:
+        self._advance_to(deadline)
         await asyncio.sleep(0)
