@@ -1,0 +1,314 @@
+"""MWS Orders 2013-09-01 XML -> domain models.
+
+Reads ListOrders / ListOrdersByNextToken (orders without items) and ListOrderItems /
+ListOrderItemsByNextToken (one order's items, with the buyer-cancel flag), plus MWS
+``ErrorResponse`` documents. MWS is switched off, but sellers hold years of its XML and some run
+MWS-shaped gateways, so this reads Amazon's documented shape and its documented quirks.
+
+What the job needs is read strictly: ``AmazonOrderId``, ``OrderItemId`` and the flag
+``OrderItem/BuyerRequestedCancel/IsBuyerRequestedCancel`` (xs:boolean: ``true``, ``false``,
+``1``, ``0``, read case-insensitively). Everything else is lenient: a malformed date, amount or
+unknown status becomes ``None`` with a logged warning and the order is kept.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET  # types only; parsing goes through _xml (defusedxml)
+from datetime import datetime
+from urllib.parse import unquote
+
+from amzcancel.errors import APIError, ParseError, make_api_error
+from amzcancel.models import (
+    BuyerCancel,
+    FulfillmentChannel,
+    ItemsPage,
+    Money,
+    Order,
+    OrderItem,
+    OrdersPage,
+    OrderStatus,
+    Source,
+)
+from amzcancel.wire._coerce import (
+    lenient_datetime,
+    lenient_decimal,
+    lenient_int,
+    parse_flag,
+    strict_text,
+)
+from amzcancel.wire._xml import XmlInput, child, child_text, children, local_name, parse_xml
+
+__all__ = [
+    "is_error_response",
+    "parse_error_response",
+    "parse_list_order_items",
+    "parse_list_orders",
+]
+
+logger = logging.getLogger("amzcancel.wire.mws")
+
+_SOURCE = Source.MWS.value
+_ORDER_ROOTS = ("ListOrdersResponse", "ListOrdersByNextTokenResponse", "GetOrderResponse")
+_ITEM_ROOTS = ("ListOrderItemsResponse", "ListOrderItemsByNextTokenResponse")
+
+
+def parse_list_orders(doc: XmlInput) -> OrdersPage:
+    """Read a ListOrders or ListOrdersByNextToken response (GetOrder is read too).
+
+    Args:
+        doc: the response body, bytes or text.
+
+    Returns:
+        The page: orders without items, ``next_token`` (``None`` on the last page) and the
+        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+
+    Raises:
+        APIError: the document is an MWS ``ErrorResponse`` (the matching subclass).
+        UnsafeXMLError: the document has a DTD or entities.
+        ParseError: not XML, not an orders response, or an order without ``AmazonOrderId``.
+
+    Added in 0.1.0.
+    """
+    root = parse_xml(doc, source=_SOURCE)
+    result, where = _result(root, _ORDER_ROOTS)
+    orders_element = child(result, "Orders")
+    if orders_element is None:
+        raise ParseError("the response has no Orders list", source=_SOURCE, location=where)
+    orders = [
+        _order(element, f"{where}/Orders/Order[{index}]")
+        for index, element in enumerate(children(orders_element, "Order"), start=1)
+    ]
+    return OrdersPage(
+        orders=orders,
+        next_token=child_text(result, "NextToken"),
+        last_updated_before=_date(result, "LastUpdatedBefore", where),
+        created_before=_date(result, "CreatedBefore", where),
+    )
+
+
+def parse_list_order_items(doc: XmlInput) -> ItemsPage:
+    """Read a ListOrderItems or ListOrderItemsByNextToken response.
+
+    Args:
+        doc: the response body, bytes or text.
+
+    Returns:
+        The page: ``AmazonOrderId``, the items with their buyer-cancel flag and reason, and
+        ``next_token`` (``None`` on the last page).
+
+    Raises:
+        APIError: the document is an MWS ``ErrorResponse`` (the matching subclass).
+        UnsafeXMLError: the document has a DTD or entities.
+        ParseError: not XML, not an items response, a missing ``AmazonOrderId`` or
+            ``OrderItemId``, or a buyer-cancel flag that is not a boolean.
+
+    Added in 0.1.0.
+    """
+    root = parse_xml(doc, source=_SOURCE)
+    result, where = _result(root, _ITEM_ROOTS)
+    order_id = strict_text(
+        child_text(result, "AmazonOrderId"), source=_SOURCE, location=f"{where}/AmazonOrderId"
+    )
+    items_element = child(result, "OrderItems")
+    if items_element is None:
+        raise ParseError("the response has no OrderItems list", source=_SOURCE, location=where)
+    items = [
+        _item(element, f"{where}/OrderItems/OrderItem[{index}]")
+        for index, element in enumerate(children(items_element, "OrderItem"), start=1)
+    ]
+    return ItemsPage(
+        amazon_order_id=order_id, items=items, next_token=child_text(result, "NextToken")
+    )
+
+
+def is_error_response(doc: XmlInput) -> bool:
+    """Whether ``doc`` is an MWS ``ErrorResponse`` (any namespace).
+
+    Never raises: a body that is not XML at all (or is unsafe) is not an ErrorResponse.
+
+    Added in 0.1.0.
+    """
+    try:
+        root = parse_xml(doc, source=_SOURCE)
+    except ParseError:
+        return False
+    return local_name(root.tag) == "ErrorResponse"
+
+
+def parse_error_response(doc: XmlInput, *, status_code: int | None = None) -> APIError:
+    """Turn an MWS error body into the matching :class:`~amzcancel.errors.APIError`.
+
+    Reads ``ErrorResponse/Error/{Type, Code, Message, Detail}`` and the request id, which MWS
+    spells both ``RequestID`` and ``RequestId``. The code decides the class before the status
+    does (``RequestThrottled`` on a 503 is a :class:`~amzcancel.errors.ThrottledError`). A body
+    that is not an ErrorResponse (an HTML 503 page from a proxy, say) still yields an error for
+    ``status_code``.
+
+    Returns:
+        The error, not raised: the caller decides.
+
+    Added in 0.1.0.
+    """
+    try:
+        root = parse_xml(doc, source=_SOURCE)
+    except ParseError as exc:
+        logger.warning("mws: error body is not readable XML (%s)", exc)
+        return _bodyless_error(status_code)
+    if local_name(root.tag) != "ErrorResponse":
+        return _bodyless_error(status_code)
+    return _error_from(root, status_code)
+
+
+def _bodyless_error(status_code: int | None) -> APIError:
+    head = f"HTTP {status_code}" if status_code is not None else "error"
+    return make_api_error(
+        f"{head} response without an MWS ErrorResponse body", status_code=status_code
+    )
+
+
+def _error_from(root: ET.Element, status_code: int | None) -> APIError:
+    errors = [
+        {
+            "type": child_text(element, "Type"),
+            "code": child_text(element, "Code"),
+            "message": child_text(element, "Message"),
+            "detail": child_text(element, "Detail"),
+        }
+        for element in children(root, "Error")
+    ]
+    first = errors[0] if errors else {}
+    metadata = child(root, "ResponseMetadata")
+    request_id = (
+        child_text(root, "RequestID")
+        or child_text(root, "RequestId")
+        or (None if metadata is None else child_text(metadata, "RequestId"))
+    )
+    code = first.get("code")
+    return make_api_error(
+        first.get("message") or code or "MWS returned an ErrorResponse without a message",
+        status_code=status_code,
+        code=code,
+        details=first.get("detail"),
+        request_id=request_id,
+        errors=[dict(error) for error in errors],
+    )
+
+
+def _result(root: ET.Element, expected: tuple[str, ...]) -> tuple[ET.Element, str]:
+    name = local_name(root.tag)
+    if name == "ErrorResponse":
+        raise _error_from(root, None)
+    if name not in expected:
+        raise ParseError(
+            f"expected one of {', '.join(expected)}, got <{name}>",
+            source=_SOURCE,
+            location=f"/{name}",
+        )
+    result_name = name.removesuffix("Response") + "Result"
+    result = child(root, result_name)
+    if result is None:
+        raise ParseError(f"the response has no {result_name}", source=_SOURCE, location=f"/{name}")
+    return result, f"/{name}/{result_name}"
+
+
+def _date(element: ET.Element, name: str, where: str) -> datetime | None:
+    text = child_text(element, name)
+    if text is not None and "%" in text:
+        # The ListOrders example in Amazon's MWS docs carries URL-encoded timestamps
+        # (2017-02-25T18%3A10%3A21.687Z); they are unambiguous once unquoted.
+        text = unquote(text)
+    return lenient_datetime(text, source=_SOURCE, location=f"{where}/{name}")
+
+
+def _money(element: ET.Element, name: str, where: str) -> Money | None:
+    money = child(element, name)
+    if money is None:
+        return None
+    currency = child_text(money, "CurrencyCode")
+    amount = lenient_decimal(
+        child_text(money, "Amount"), source=_SOURCE, location=f"{where}/{name}/Amount"
+    )
+    if currency is None or amount is None:
+        logger.warning("mws: ignoring incomplete money value at %s/%s", where, name)
+        return None
+    return Money(currency_code=currency, amount=amount)
+
+
+def _status(text: str | None, where: str) -> OrderStatus | None:
+    if text is None:
+        return None
+    for status in OrderStatus:
+        if status.value.lower() == text.lower():
+            return status
+    logger.warning("mws: unknown OrderStatus %r at %s; keeping the order", text, where)
+    return None
+
+
+def _channel(text: str | None, where: str) -> FulfillmentChannel | None:
+    if text is None:
+        return None
+    try:
+        return FulfillmentChannel(text.upper())
+    except ValueError:
+        logger.warning("mws: unknown FulfillmentChannel %r at %s", text, where)
+        return None
+
+
+def _order(element: ET.Element, where: str) -> Order:
+    order_id = strict_text(
+        child_text(element, "AmazonOrderId"), source=_SOURCE, location=f"{where}/AmazonOrderId"
+    )
+    return Order(
+        amazon_order_id=order_id,
+        marketplace_id=child_text(element, "MarketplaceId"),
+        status=_status(child_text(element, "OrderStatus"), f"{where}/OrderStatus"),
+        fulfillment_channel=_channel(
+            child_text(element, "FulfillmentChannel"), f"{where}/FulfillmentChannel"
+        ),
+        purchase_date=_date(element, "PurchaseDate", where),
+        last_update_date=_date(element, "LastUpdateDate", where),
+        source=Source.MWS,
+        order_total=_money(element, "OrderTotal", where),
+    )
+
+
+def _item(element: ET.Element, where: str) -> OrderItem:
+    item_id = strict_text(
+        child_text(element, "OrderItemId"), source=_SOURCE, location=f"{where}/OrderItemId"
+    )
+    return OrderItem(
+        order_item_id=item_id,
+        asin=child_text(element, "ASIN"),
+        seller_sku=child_text(element, "SellerSKU"),
+        title=child_text(element, "Title"),
+        quantity_ordered=lenient_int(
+            child_text(element, "QuantityOrdered"),
+            source=_SOURCE,
+            location=f"{where}/QuantityOrdered",
+        ),
+        quantity_shipped=lenient_int(
+            child_text(element, "QuantityShipped"),
+            source=_SOURCE,
+            location=f"{where}/QuantityShipped",
+        ),
+        buyer_cancel=_buyer_cancel(element, where),
+        item_price=_money(element, "ItemPrice", where),
+    )
+
+
+def _buyer_cancel(item: ET.Element, where: str) -> BuyerCancel:
+    # Amazon's datatype nests the pair in <BuyerRequestedCancel>; its changelog calls them
+    # "fields" of the OrderItem, and some gateways emit them flat. Read both, nested first.
+    holder = child(item, "BuyerRequestedCancel")
+    location = f"{where}/BuyerRequestedCancel" if holder is not None else where
+    holder = item if holder is None else holder
+    flag = child(holder, "IsBuyerRequestedCancel")
+    requested = parse_flag(
+        None if flag is None else (flag.text or ""),
+        source=_SOURCE,
+        location=f"{location}/IsBuyerRequestedCancel",
+    )
+    return BuyerCancel(requested=requested, reason=child_text(holder, "BuyerCancelReason"))

@@ -1,0 +1,303 @@
+"""SP-API Orders v0 JSON -> domain models.
+
+Reads getOrders (a page of orders without items), getOrder (one order) and getOrderItems (one
+order's items with ``BuyerRequestedCancel``), plus the ``{"errors": [...]}`` error body.
+
+The buyer-cancel flag ``OrderItem.BuyerRequestedCancel.IsBuyerRequestedCancel`` is a JSON
+*string* in the official model, ``"true"`` or ``"false"``, and in production it is usually
+present on ordinary items as ``{"IsBuyerRequestedCancel": "false", "BuyerCancelReason": ""}``.
+``bool("false")`` is ``True`` in Python, so the flag goes through
+:func:`amzcancel.wire._coerce.parse_flag`, strictly: an unreadable flag is a
+:class:`~amzcancel.errors.ParseError`, never a guess. A missing object means "not requested".
+
+Every other field of the official ``ordersV0.json`` model is accepted and the ones the domain
+model does not carry are ignored, as are unknown extra fields. Malformed values the job does
+not need (the sandbox's ``"CreatedBefore": "1.569521782042E9"``) become ``None`` with a logged
+warning.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from amzcancel.errors import APIError, ParseError, make_api_error
+from amzcancel.models import (
+    BuyerCancel,
+    FulfillmentChannel,
+    ItemsPage,
+    Money,
+    Order,
+    OrderItem,
+    OrdersPage,
+    OrderStatus,
+    Source,
+)
+from amzcancel.wire._coerce import (
+    lenient_datetime,
+    lenient_decimal,
+    lenient_int,
+    optional_text,
+    parse_flag,
+    strict_text,
+)
+from amzcancel.wire._json import JsonInput, load_json_object, require_object
+
+__all__ = [
+    "parse_error_body",
+    "parse_get_order",
+    "parse_get_order_items",
+    "parse_get_orders",
+]
+
+logger = logging.getLogger("amzcancel.wire.spapi_v0")
+
+_SOURCE = Source.SPAPI_V0.value
+
+
+def parse_get_orders(doc: JsonInput) -> OrdersPage:
+    """Read a getOrders response (``GetOrdersResponse``).
+
+    Args:
+        doc: the body as bytes or text, or an already-decoded mapping.
+
+    Returns:
+        The page: orders without items, ``next_token`` (``None`` when absent or empty) and the
+        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+
+    Raises:
+        APIError: the document carries ``errors`` and no ``payload`` (the matching subclass).
+        ParseError: not JSON, no ``payload.Orders`` list, or an order without
+            ``AmazonOrderId``.
+
+    Added in 0.1.0.
+    """
+    payload = _payload(load_json_object(doc, source=_SOURCE))
+    orders = _array(payload.get("Orders"), "$.payload.Orders")
+    return OrdersPage(
+        orders=[_order(order, f"$.payload.Orders[{index}]") for index, order in enumerate(orders)],
+        next_token=optional_text(payload.get("NextToken")),
+        last_updated_before=_date(payload, "LastUpdatedBefore", "$.payload"),
+        created_before=_date(payload, "CreatedBefore", "$.payload"),
+    )
+
+
+def parse_get_order(doc: JsonInput) -> Order:
+    """Read a getOrder response (``GetOrderResponse``): one order, without items.
+
+    Raises:
+        APIError: the document carries ``errors`` and no ``payload``.
+        ParseError: not JSON, or the payload is not an order with ``AmazonOrderId``.
+
+    Added in 0.1.0.
+    """
+    payload = _payload(load_json_object(doc, source=_SOURCE))
+    return _order(payload, "$.payload")
+
+
+def parse_get_order_items(doc: JsonInput) -> ItemsPage:
+    """Read a getOrderItems response (``GetOrderItemsResponse``).
+
+    Returns:
+        The page: ``AmazonOrderId``, the items with their buyer-cancel flag and reason, and
+        ``next_token`` (``None`` when absent or empty).
+
+    Raises:
+        APIError: the document carries ``errors`` and no ``payload``.
+        ParseError: not JSON, no ``OrderItems`` list, a missing ``AmazonOrderId`` or
+            ``OrderItemId``, or a buyer-cancel flag that is neither ``"true"`` nor ``"false"``.
+
+    Added in 0.1.0.
+    """
+    payload = _payload(load_json_object(doc, source=_SOURCE))
+    order_id = strict_text(
+        payload.get("AmazonOrderId"), source=_SOURCE, location="$.payload.AmazonOrderId"
+    )
+    items = _array(payload.get("OrderItems"), "$.payload.OrderItems")
+    return ItemsPage(
+        amazon_order_id=order_id,
+        items=[_item(item, f"$.payload.OrderItems[{index}]") for index, item in enumerate(items)],
+        next_token=optional_text(payload.get("NextToken")),
+    )
+
+
+def parse_error_body(
+    doc: JsonInput | None, *, status_code: int | None = None, request_id: str | None = None
+) -> APIError:
+    """Turn an SP-API error body into the matching :class:`~amzcancel.errors.APIError`.
+
+    Reads ``{"errors": [{"code", "message", "details"}]}``; the first error names the class
+    (``QuotaExceeded`` is a :class:`~amzcancel.errors.ThrottledError`) and all of them are kept
+    in ``errors``. ``message`` may be ``null`` in the wild. A body that is not JSON (an HTML
+    503 page from a load balancer, an empty body) still yields an error for ``status_code``.
+
+    Args:
+        doc: the body as bytes or text, or an already-decoded mapping; ``None`` for no body.
+        status_code: the HTTP status.
+        request_id: the ``x-amzn-RequestId`` header.
+
+    Returns:
+        The error, not raised: the caller decides.
+
+    Added in 0.1.0.
+    """
+    head = f"HTTP {status_code}" if status_code is not None else "error"
+    data: Mapping[str, Any] | None = None
+    if doc is not None:
+        try:
+            data = load_json_object(doc, source=_SOURCE)
+        except ParseError:
+            data = None
+    if data is None:
+        return make_api_error(
+            f"{head} response without a JSON error body",
+            status_code=status_code,
+            request_id=request_id,
+        )
+    errors = _error_entries(data)
+    first = errors[0] if errors else {}
+    code = optional_text(first.get("code"))
+    message = optional_text(first.get("message")) or code or f"{head} response without a message"
+    return make_api_error(
+        message,
+        status_code=status_code,
+        code=code,
+        details=optional_text(first.get("details")),
+        request_id=request_id,
+        errors=errors,
+    )
+
+
+def _error_entries(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    raw = data.get("errors")
+    if isinstance(raw, list):
+        return [dict(entry) for entry in raw if isinstance(entry, Mapping)]
+    if isinstance(raw, Mapping):
+        return [dict(raw)]
+    # API Gateway answers some auth failures with a bare {"message": "..."}.
+    if "code" in data or "message" in data:
+        return [{key: data.get(key) for key in ("code", "message", "details")}]
+    return []
+
+
+def _payload(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    payload = data.get("payload")
+    errors = data.get("errors")
+    if payload is None and errors:
+        raise parse_error_body(data)
+    if errors:
+        logger.warning("spapi-v0: response carries errors next to its payload: %s", _brief(errors))
+    return require_object(payload, source=_SOURCE, location="$.payload")
+
+
+def _brief(value: Any) -> str:
+    try:
+        return json.dumps(value)[:200]
+    except (TypeError, ValueError):
+        return repr(value)[:200]
+
+
+def _array(value: Any, location: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ParseError(
+            "expected a list" if value is not None else "required list is missing",
+            source=_SOURCE,
+            location=location,
+            fragment=None if value is None else repr(value)[:80],
+        )
+    return value
+
+
+def _date(data: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    return lenient_datetime(data.get(key), source=_SOURCE, location=f"{where}.{key}")
+
+
+def _money(data: Mapping[str, Any], key: str, where: str) -> Money | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        currency = optional_text(value.get("CurrencyCode"))
+        amount = lenient_decimal(
+            value.get("Amount"), source=_SOURCE, location=f"{where}.{key}.Amount"
+        )
+        if currency is not None and amount is not None:
+            return Money(currency_code=currency, amount=amount)
+    logger.warning("spapi-v0: ignoring malformed money value at %s.%s", where, key)
+    return None
+
+
+def _status(value: Any, where: str) -> OrderStatus | None:
+    text = optional_text(value)
+    if text is None:
+        return None
+    try:
+        return OrderStatus(text)
+    except ValueError:
+        logger.warning("spapi-v0: unknown OrderStatus %r at %s; keeping the order", text, where)
+        return None
+
+
+def _channel(value: Any, where: str) -> FulfillmentChannel | None:
+    text = optional_text(value)
+    if text is None:
+        return None
+    try:
+        return FulfillmentChannel(text)
+    except ValueError:
+        logger.warning("spapi-v0: unknown FulfillmentChannel %r at %s", text, where)
+        return None
+
+
+def _order(value: Any, where: str) -> Order:
+    data = require_object(value, source=_SOURCE, location=where)
+    return Order(
+        amazon_order_id=strict_text(
+            data.get("AmazonOrderId"), source=_SOURCE, location=f"{where}.AmazonOrderId"
+        ),
+        marketplace_id=optional_text(data.get("MarketplaceId")),
+        status=_status(data.get("OrderStatus"), f"{where}.OrderStatus"),
+        fulfillment_channel=_channel(data.get("FulfillmentChannel"), f"{where}.FulfillmentChannel"),
+        purchase_date=_date(data, "PurchaseDate", where),
+        last_update_date=_date(data, "LastUpdateDate", where),
+        source=Source.SPAPI_V0,
+        order_total=_money(data, "OrderTotal", where),
+    )
+
+
+def _item(value: Any, where: str) -> OrderItem:
+    data = require_object(value, source=_SOURCE, location=where)
+    return OrderItem(
+        order_item_id=strict_text(
+            data.get("OrderItemId"), source=_SOURCE, location=f"{where}.OrderItemId"
+        ),
+        asin=optional_text(data.get("ASIN")),
+        seller_sku=optional_text(data.get("SellerSKU")),
+        title=optional_text(data.get("Title")),
+        quantity_ordered=lenient_int(
+            data.get("QuantityOrdered"), source=_SOURCE, location=f"{where}.QuantityOrdered"
+        ),
+        quantity_shipped=lenient_int(
+            data.get("QuantityShipped"), source=_SOURCE, location=f"{where}.QuantityShipped"
+        ),
+        buyer_cancel=_buyer_cancel(data.get("BuyerRequestedCancel"), where),
+        item_price=_money(data, "ItemPrice", where),
+    )
+
+
+def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
+    location = f"{where}.BuyerRequestedCancel"
+    if value is None:
+        return BuyerCancel()
+    data = require_object(value, source=_SOURCE, location=location)
+    requested = parse_flag(
+        data.get("IsBuyerRequestedCancel"),
+        source=_SOURCE,
+        location=f"{location}.IsBuyerRequestedCancel",
+    )
+    return BuyerCancel(requested=requested, reason=optional_text(data.get("BuyerCancelReason")))
