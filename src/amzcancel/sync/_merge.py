@@ -1,0 +1,128 @@
+"""How an incoming order is merged into the stored one, and which events the change causes.
+
+Pure functions, no I/O: :class:`~amzcancel.sync.store.SqliteStore` (and any other store) calls
+:func:`merge_order` then :func:`changes` inside its transaction.
+
+Merge rules (documented in ``docs/store-and-events.md``):
+
+- Freshness is ``last_update_date``. An incoming order dated *earlier* than the stored one is
+  stale and ignored whole. A dated order at least as new as the stored one (or any order over
+  an undated stored one) is *authoritative*: its values win.
+- An *undated* order over a dated stored one (a report row, a notification without a date)
+  only fills gaps: it never overwrites a known value, and it may raise a buyer-cancel flag but
+  never lower it. A request is news we must not lose; a withdrawal needs dated evidence.
+- Either way, ``None`` never wipes a known value (a notification carries flags but no titles),
+  and stored items the incoming order does not list are kept (items never leave an order).
+- A buyer-cancel flag that arrives without a reason keeps the reason already stored.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from amzcancel.models import BuyerCancel, Order, OrderItem, OrderStatus
+from amzcancel.sync._protocol import EventType
+
+__all__ = ["Change", "changes", "merge_order"]
+
+_ORDER_FIELDS = tuple(
+    name for name in Order.model_fields if name not in {"amazon_order_id", "source", "items"}
+)
+_ITEM_FIELDS = tuple(
+    name for name in OrderItem.model_fields if name not in {"order_item_id", "buyer_cancel"}
+)
+_STATUS_EVENTS = {
+    OrderStatus.CANCELED: EventType.ORDER_CANCELED,
+    OrderStatus.SHIPPED: EventType.ORDER_SHIPPED,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One event a merge causes, before the store gives it an id."""
+
+    type: EventType
+    order_item_id: str | None = None
+    reason: str | None = None
+
+
+def _prefer(primary: Any, secondary: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Field values from ``primary``, falling back to ``secondary`` where ``primary`` is None."""
+    values = {}
+    for name in names:
+        value = getattr(primary, name)
+        values[name] = getattr(secondary, name) if value is None else value
+    return values
+
+
+def _merge_cancel(
+    stored: BuyerCancel, incoming: BuyerCancel, *, authoritative: bool
+) -> BuyerCancel:
+    if not authoritative:
+        # Gap filling: a request may be raised, never withdrawn.
+        if stored.requested or not incoming.requested:
+            return stored
+        return incoming
+    if incoming.requested and incoming.reason is None and stored.requested and stored.reason:
+        return incoming.model_copy(update={"reason": stored.reason})
+    return incoming
+
+
+def _merge_item(stored: OrderItem, incoming: OrderItem, *, authoritative: bool) -> OrderItem:
+    primary, secondary = (incoming, stored) if authoritative else (stored, incoming)
+    values = _prefer(primary, secondary, _ITEM_FIELDS)
+    values["buyer_cancel"] = _merge_cancel(
+        stored.buyer_cancel, incoming.buyer_cancel, authoritative=authoritative
+    )
+    return stored.model_copy(update=values)
+
+
+def merge_order(stored: Order | None, incoming: Order) -> Order | None:
+    """The order to store after ``incoming`` arrives, or ``None`` when it is stale.
+
+    Args:
+        stored: the order as stored (with its items), or ``None`` if new.
+        incoming: the order just read from Amazon (with the items it carries).
+    """
+    if stored is None:
+        return incoming
+    stored_date, incoming_date = stored.last_update_date, incoming.last_update_date
+    if stored_date is not None and incoming_date is not None and incoming_date < stored_date:
+        return None
+    authoritative = incoming_date is not None or stored_date is None
+    primary, secondary = (incoming, stored) if authoritative else (stored, incoming)
+    values = _prefer(primary, secondary, _ORDER_FIELDS)
+    values["source"] = incoming.source if authoritative else stored.source
+
+    incoming_items = {item.order_item_id: item for item in incoming.items}
+    items: list[OrderItem] = []
+    for item in stored.items:
+        new = incoming_items.pop(item.order_item_id, None)
+        items.append(item if new is None else _merge_item(item, new, authoritative=authoritative))
+    items.extend(incoming_items.values())
+    values["items"] = items
+    return stored.model_copy(update=values)
+
+
+def changes(stored: Order | None, merged: Order) -> list[Change]:
+    """The events that going from ``stored`` to ``merged`` causes, items first."""
+    before = {} if stored is None else {i.order_item_id: i.buyer_cancel for i in stored.items}
+    result: list[Change] = []
+    for item in merged.items:
+        was = before.get(item.order_item_id, BuyerCancel()).requested
+        now = item.buyer_cancel.requested
+        if now and not was:
+            result.append(
+                Change(
+                    EventType.BUYER_CANCEL_REQUESTED, item.order_item_id, item.buyer_cancel.reason
+                )
+            )
+        elif was and not now:
+            result.append(Change(EventType.BUYER_CANCEL_WITHDRAWN, item.order_item_id))
+    old_status = None if stored is None else stored.status
+    if merged.status != old_status and merged.status in _STATUS_EVENTS:
+        result.append(Change(_STATUS_EVENTS[merged.status]))
+    return result

@@ -1,0 +1,107 @@
+"""Row codecs of the SQLite store: datetimes, money, events, pending requests.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from amzcancel.errors import StoreError
+from amzcancel.models import Money, Order
+from amzcancel.sync._protocol import Event, EventType, PendingRequest
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "chunks",
+    "event_from_row",
+    "fingerprint",
+    "money",
+    "parse_ts",
+    "pending_for",
+    "ts",
+    "ts_or_none",
+]
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# SQLite's default limit on host parameters is 999 on old builds; stay well below it.
+CHUNK_SIZE = 500
+EVENT_COLUMNS = (
+    "id, type, account, amazon_order_id, order_item_id, reason, occurred_at, recorded_at, acked_at"
+)
+
+
+def ts(value: datetime) -> str:
+    """Fixed-width UTC text, so stored stamps sort like time; naive datetimes are refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"datetime {value.isoformat()} must be timezone-aware")
+    return value.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def ts_or_none(value: datetime | None) -> str | None:
+    """:func:`ts`, passing ``None`` through."""
+    return None if value is None else ts(value)
+
+
+def parse_ts(text: str) -> datetime:
+    """The aware UTC datetime written by :func:`ts`."""
+    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+
+
+def money(currency: str | None, amount: str | None) -> Money | None:
+    """A :class:`Money` from its two columns, or ``None`` when either is missing."""
+    if currency is None or amount is None:
+        return None
+    return Money(currency_code=currency, amount=Decimal(amount))
+
+
+def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``values`` in slices small enough for one ``IN (...)`` list."""
+    for start in range(0, len(values), CHUNK_SIZE):
+        yield values[start : start + CHUNK_SIZE]
+
+
+def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
+    """The open requests of one open order: requested items not already fully shipped."""
+    for item in order.buyer_cancel_items:
+        ordered, shipped = item.quantity_ordered, item.quantity_shipped
+        if ordered and shipped is not None and shipped >= ordered:
+            continue  # already left the warehouse: nothing the seller can cancel
+        yield PendingRequest(
+            account=account,
+            amazon_order_id=order.amazon_order_id,
+            order_item_id=item.order_item_id,
+            reason=item.buyer_cancel.reason,
+            status=order.status,
+            fulfillment_channel=order.fulfillment_channel,
+            last_update_date=order.last_update_date,
+            order=order,
+            item=item,
+        )
+
+
+def fingerprint(order: Order) -> tuple[str, Money | None, tuple[Money | None, ...]]:
+    """Everything a write would store, to skip writes that change nothing."""
+    return (
+        order.model_dump_json(),
+        order.order_total,
+        tuple(item.item_price for item in order.items),
+    )
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    event_id, kind, account, order_id, item_id, reason, occurred, recorded, acked = row
+    return Event(
+        id=event_id,
+        type=EventType(kind),
+        account=account,
+        amazon_order_id=order_id,
+        order_item_id=item_id,
+        reason=reason,
+        occurred_at=parse_ts(occurred),
+        recorded_at=parse_ts(recorded),
+        acked=acked is not None,
+    )
