@@ -434,7 +434,7 @@ def test_unreadable_flag_is_an_error() -> None:
         "/ListOrderItemsResponse/ListOrderItemsResult/OrderItems/OrderItem[1]"
         "/BuyerRequestedCancel/IsBuyerRequestedCancel"
     )
-    assert error.value.fragment == "'maybe'"
+    assert error.value.fragment == "maybe"
 
 
 def test_missing_item_id_is_an_error() -> None:

@@ -56,7 +56,7 @@ def parse_flag(value: Any, *, source: str, location: str) -> bool:
         if text in _FALSE:
             return False
     raise ParseError(
-        "not a boolean flag", source=source, location=location, fragment=repr(value)
+        "not a boolean flag", source=source, location=location, fragment=str(value)
     )
 
 
@@ -71,7 +71,7 @@ def strict_text(value: Any, *, source: str, location: str) -> str:
             "required value is missing or empty",
             source=source,
             location=location,
-            fragment=None if value is None else repr(value),
+            fragment=None if value is None else str(value),
         )
     return value.strip()
 
@@ -106,7 +106,7 @@ def strict_datetime(value: Any, *, source: str, location: str) -> datetime:
         return _to_datetime(value)
     except (ValueError, OverflowError) as exc:
         raise ParseError(
-            "not an ISO 8601 date-time", source=source, location=location, fragment=repr(value)
+            "not an ISO 8601 date-time", source=source, location=location, fragment=str(value)
         ) from exc
 
 

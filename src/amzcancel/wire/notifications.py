@@ -1,0 +1,212 @@
+"""ORDER_CHANGE notifications (JSON) -> domain models.
+
+Amazon delivers ORDER_CHANGE through SQS. What reaches a consumer is one of:
+
+* the notification itself (``NotificationType: ORDER_CHANGE``), as in the official schema
+  ``OrderChangeNotification.json``;
+* an SQS message whose ``Body`` is that notification as a JSON *string* (what
+  ``ReceiveMessage`` hands out, with ``MessageId``, ``ReceiptHandle``...);
+* an SNS envelope whose ``Message`` is the notification as a string (when a queue is fed
+  through an SNS topic), possibly itself inside an SQS ``Body``;
+* a ``ReceiveMessage`` batch, ``{"Messages": [...]}`` (see :func:`iter_order_changes`).
+
+Every ``OrderChangeType`` parses (``BuyerRequestedChange``, ``OrderStatusChange``,
+``DeliveryTipChange``). The buyer-cancel flag is the item's ``IsBuyerRequestedCancel``, a JSON
+boolean (string forms are accepted too); the notification carries no reason text, so
+``reason`` is always ``None``: fetch the order (2026 getOrder, v0 getOrderItems) for it.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from amzcancel.errors import ParseError
+from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
+from amzcancel.wire._coerce import (
+    lenient_datetime,
+    lenient_int,
+    optional_text,
+    parse_flag,
+    strict_text,
+)
+from amzcancel.wire._json import JsonInput, load_json_object, require_object
+
+__all__ = ["NOTIFICATION_TYPE", "iter_order_changes", "parse_order_change", "unwrap_notification"]
+
+logger = logging.getLogger("amzcancel.wire.notifications")
+
+_SOURCE = Source.NOTIFICATION.value
+
+NOTIFICATION_TYPE = "ORDER_CHANGE"
+"""The ``NotificationType`` this module reads."""
+
+# SNS inside SQS inside ... is at most two levels deep in practice; stop well before recursion
+# could be abused by a hostile message.
+_MAX_WRAPPING = 4
+
+_STATUSES = {status.value.lower(): status for status in OrderStatus}
+_CHANNELS = {channel.value.lower(): channel for channel in FulfillmentChannel}
+
+
+def unwrap_notification(doc: JsonInput) -> Mapping[str, Any]:
+    """Return the ORDER_CHANGE notification object inside ``doc`` (raw, SQS or SNS wrapped).
+
+    Raises:
+        ParseError: not JSON, no notification inside, or a notification of another type.
+
+    Added in 0.1.0.
+    """
+    data = load_json_object(doc, source=_SOURCE)
+    location = "$"
+    for _ in range(_MAX_WRAPPING):
+        if "NotificationType" in data or "Payload" in data:
+            kind = data.get("NotificationType")
+            if kind is not None and kind != NOTIFICATION_TYPE:
+                raise ParseError(
+                    f"not an {NOTIFICATION_TYPE} notification",
+                    source=_SOURCE,
+                    location=f"{location}.NotificationType",
+                    fragment=str(kind),
+                )
+            return data
+        key = "Body" if "Body" in data else "Message" if "Message" in data else None
+        if key is None:
+            break
+        inner = data[key]
+        location = f"{location}.{key}"
+        if isinstance(inner, Mapping):
+            data = inner
+        elif isinstance(inner, str | bytes):
+            data = load_json_object(inner, source=_SOURCE)
+        else:
+            break
+    raise ParseError(
+        f"no {NOTIFICATION_TYPE} notification found", source=_SOURCE, location=location
+    )
+
+
+def parse_order_change(doc: JsonInput) -> Order:
+    """Read one ORDER_CHANGE notification, raw or wrapped in an SQS message or SNS envelope.
+
+    Args:
+        doc: the notification or message as bytes or text, or an already-decoded mapping.
+
+    Returns:
+        The order as the notification's ``Summary`` describes it, with its items;
+        ``last_update_date`` is ``OrderChangeTrigger.TimeOfOrderChange`` (``EventTime`` when
+        that is null).
+
+    Raises:
+        ParseError: no notification inside, no ``AmazonOrderId``, an item without
+            ``OrderItemId``, or an ``IsBuyerRequestedCancel`` that is not a boolean.
+
+    Added in 0.1.0.
+    """
+    data = unwrap_notification(doc)
+    payload = require_object(data.get("Payload"), source=_SOURCE, location="$.Payload")
+    where = "$.Payload.OrderChangeNotification"
+    change = require_object(payload.get("OrderChangeNotification"), source=_SOURCE, location=where)
+    order_id = strict_text(
+        change.get("AmazonOrderId"), source=_SOURCE, location=f"{where}.AmazonOrderId"
+    )
+    summary = require_object(change.get("Summary"), source=_SOURCE, location=f"{where}.Summary")
+    raw_items = summary.get("OrderItems")
+    if not isinstance(raw_items, list):
+        raise ParseError(
+            "required array is missing" if raw_items is None else "expected an array",
+            source=_SOURCE,
+            location=f"{where}.Summary.OrderItems",
+            fragment=None if raw_items is None else repr(raw_items)[:80],
+        )
+    trigger = change.get("OrderChangeTrigger")
+    changed = trigger.get("TimeOfOrderChange") if isinstance(trigger, Mapping) else None
+    last_update = lenient_datetime(
+        changed, source=_SOURCE, location=f"{where}.OrderChangeTrigger.TimeOfOrderChange"
+    ) or lenient_datetime(data.get("EventTime"), source=_SOURCE, location="$.EventTime")
+    return Order(
+        amazon_order_id=order_id,
+        marketplace_id=optional_text(summary.get("MarketplaceId")),
+        status=_lookup(_STATUSES, summary.get("OrderStatus"), f"{where}.Summary.OrderStatus"),
+        fulfillment_channel=_lookup(
+            _CHANNELS, summary.get("FulfillmentType"), f"{where}.Summary.FulfillmentType"
+        ),
+        purchase_date=lenient_datetime(
+            summary.get("PurchaseDate"), source=_SOURCE, location=f"{where}.Summary.PurchaseDate"
+        ),
+        last_update_date=last_update,
+        source=Source.NOTIFICATION,
+        items=[
+            _item(item, f"{where}.Summary.OrderItems[{index}]")
+            for index, item in enumerate(raw_items)
+        ],
+    )
+
+
+def iter_order_changes(doc: JsonInput) -> Iterator[Order]:
+    """Read an SQS ``ReceiveMessage`` batch (``{"Messages": [...]}``), one order per message.
+
+    A single notification or message (no ``Messages`` key) yields its one order, so callers
+    can hand over whatever they received.
+
+    Raises:
+        ParseError: as :func:`parse_order_change`, for the first message that cannot be read;
+            its ``location`` names the message (``$.Messages[2]...``).
+
+    Added in 0.1.0.
+    """
+    data = load_json_object(doc, source=_SOURCE)
+    if "Messages" not in data:
+        yield parse_order_change(data)
+        return
+    messages = data["Messages"]
+    if not isinstance(messages, list):
+        raise ParseError(
+            "expected an array", source=_SOURCE, location="$.Messages", fragment=repr(messages)[:80]
+        )
+    for index, message in enumerate(messages):
+        try:
+            if isinstance(message, str | bytes):
+                yield parse_order_change(message)
+            else:
+                yield parse_order_change(
+                    require_object(message, source=_SOURCE, location=f"$.Messages[{index}]")
+                )
+        except ParseError as exc:
+            exc.location = f"$.Messages[{index}]" + (exc.location or "").removeprefix("$")
+            raise
+
+
+def _lookup(table: Mapping[str, Any], value: Any, location: str) -> Any:
+    text = optional_text(value)
+    if text is None:
+        return None
+    found = table.get(text.lower())
+    if found is None:
+        logger.warning("%s: ignoring unknown value at %s: %r", _SOURCE, location, value)
+    return found
+
+
+def _item(value: Any, where: str) -> OrderItem:
+    data = require_object(value, source=_SOURCE, location=where)
+    requested = parse_flag(
+        data.get("IsBuyerRequestedCancel"),
+        source=_SOURCE,
+        location=f"{where}.IsBuyerRequestedCancel",
+    )
+    return OrderItem(
+        order_item_id=strict_text(
+            data.get("OrderItemId"), source=_SOURCE, location=f"{where}.OrderItemId"
+        ),
+        seller_sku=optional_text(data.get("SellerSKU")),
+        quantity_ordered=lenient_int(
+            data.get("Quantity"), source=_SOURCE, location=f"{where}.Quantity"
+        ),
+        quantity_shipped=lenient_int(
+            data.get("QuantityShipped"), source=_SOURCE, location=f"{where}.QuantityShipped"
+        ),
+        buyer_cancel=BuyerCancel(requested=requested),
+    )
