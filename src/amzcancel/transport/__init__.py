@@ -1,0 +1,65 @@
+"""HTTP clients for SP-API and MWS: LWA auth, pacing to Amazon's rate limits, retries.
+
+::
+
+    from amzcancel.transport import SpApiClient
+
+    with SpApiClient(region="na") as client:  # credentials from LWA_APP_ID, ...
+        page = client.orders_2026.search_orders(last_updated_after=since)
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from amzcancel.transport._auth import LwaAuth
+from amzcancel.transport._constants import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT_SECONDS,
+    LWA_TOKEN_URL,
+    MWS_RATE_LIMITS,
+    SPAPI_RATE_LIMITS,
+    USER_AGENT,
+    RateLimit,
+)
+from amzcancel.transport._credentials import LwaCredentials, MwsCredentials
+from amzcancel.transport._endpoints import (
+    MARKETPLACE_REGIONS,
+    Region,
+    mws_endpoint,
+    region_for_marketplace,
+    spapi_endpoint,
+)
+from amzcancel.transport._mws import AsyncMwsClient, MwsClient
+from amzcancel.transport._pagination import AsyncPager, SyncPager
+from amzcancel.transport._ratelimit import RateLimiter
+from amzcancel.transport._retry import RetryPolicy
+from amzcancel.transport._spapi import AsyncSpApiClient, SpApiClient
+from amzcancel.transport._stats import TransportStats
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "LWA_TOKEN_URL",
+    "MARKETPLACE_REGIONS",
+    "MWS_RATE_LIMITS",
+    "SPAPI_RATE_LIMITS",
+    "USER_AGENT",
+    "AsyncMwsClient",
+    "AsyncPager",
+    "AsyncSpApiClient",
+    "LwaAuth",
+    "LwaCredentials",
+    "MwsClient",
+    "MwsCredentials",
+    "RateLimit",
+    "RateLimiter",
+    "Region",
+    "RetryPolicy",
+    "SpApiClient",
+    "SyncPager",
+    "TransportStats",
+    "mws_endpoint",
+    "region_for_marketplace",
+    "spapi_endpoint",
+]

@@ -1,0 +1,143 @@
+"""Pacing: one token bucket per (selling partner, operation), waited on before sending.
+
+Amazon meters each operation with a token bucket (rate per second, burst). A client that waits
+for its own token before every request runs at exactly the documented rate and is almost never
+refused, instead of firing until a 429 and then sleeping. Buckets start full with the
+documented usage plan and take the rate from ``x-amzn-RateLimit-Limit`` when a response carries
+it ("when available", on successful responses only; the header has no burst).
+https://developer-docs.amazon.com/sp-api/docs/usage-plans-and-rate-limits
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Mapping
+
+from amzcancel._bucket import TokenBucket
+from amzcancel._clock import Clock, SystemClock
+from amzcancel.transport._constants import (
+    MWS_RATE_LIMITS,
+    PACING_MARGIN_SECONDS,
+    SPAPI_RATE_LIMITS,
+    RateLimit,
+)
+
+__all__ = ["RateLimiter", "parse_rate_limit_header"]
+
+logger = logging.getLogger("amzcancel.transport.ratelimit")
+
+_RATE_TOLERANCE = 1e-9
+
+
+def parse_rate_limit_header(value: str | None) -> float | None:
+    """The rate in ``x-amzn-RateLimit-Limit`` (requests per second), or ``None`` if unusable."""
+    if value is None:
+        return None
+    try:
+        rate = float(value.strip())
+    except ValueError:
+        return None
+    if not math.isfinite(rate) or rate <= 0:
+        return None
+    return rate
+
+
+class RateLimiter:
+    """Token buckets keyed by (selling partner, bucket name), shared by concurrent calls.
+
+    One limiter may serve several clients of the same seller (pass it as ``rate_limiter=``) so
+    that together they keep to the seller's quota. Every caller reserves its own slot, so
+    concurrent callers never collide on one token; on a fake clock they finish at the latest
+    slot.
+
+    Args:
+        clock: the clock waits run on; :class:`~amzcancel._clock.SystemClock` by default.
+        limits: operation name -> :class:`RateLimit`; defaults to Amazon's documented SP-API
+            and MWS usage plans. Operations not in the table are not paced.
+
+    Added in 0.1.0.
+    """
+
+    def __init__(
+        self, *, clock: Clock | None = None, limits: Mapping[str, RateLimit] | None = None
+    ) -> None:
+        self._clock: Clock = clock or SystemClock()
+        self._limits = (
+            dict(limits) if limits is not None else {**SPAPI_RATE_LIMITS, **MWS_RATE_LIMITS}
+        )
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def clock(self) -> Clock:
+        """The clock this limiter waits on."""
+        return self._clock
+
+    def limit_for(self, operation: str) -> RateLimit | None:
+        """The documented usage plan of an operation, if we know it."""
+        return self._limits.get(operation)
+
+    def bucket(self, partner: str, operation: str) -> TokenBucket | None:
+        """The bucket an operation draws from (created on first use), or ``None`` if unpaced."""
+        plan = self._limits.get(operation)
+        if plan is None:
+            return None
+        key = (partner, plan.bucket)
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None:
+                found = TokenBucket(plan.rate, plan.burst, now=self._clock.monotonic())
+                self._buckets[key] = found
+            return found
+
+    def reserve(self, partner: str, operation: str | None) -> float:
+        """Take the next slot; return the monotonic deadline to wait until (now if free)."""
+        now = self._clock.monotonic()
+        bucket = None if operation is None else self.bucket(partner, operation)
+        if bucket is None:
+            return now
+        wait = bucket.reserve(now)
+        return now + wait + PACING_MARGIN_SECONDS if wait > 0 else now
+
+    def acquire(self, partner: str, operation: str | None) -> float:
+        """Wait (blocking) for a token; return the seconds waited."""
+        start = self._clock.monotonic()
+        deadline = self.reserve(partner, operation)
+        if deadline > start:
+            self._clock.sleep_until(deadline)
+        return max(deadline - start, 0.0)
+
+    async def async_acquire(self, partner: str, operation: str | None) -> float:
+        """Wait (in the event loop) for a token; return the seconds waited."""
+        start = self._clock.monotonic()
+        deadline = self.reserve(partner, operation)
+        if deadline > start:
+            await self._clock.asleep_until(deadline)
+        return max(deadline - start, 0.0)
+
+    def observe_rate(self, partner: str, operation: str | None, rate: float) -> None:
+        """Adopt the rate Amazon reported in ``x-amzn-RateLimit-Limit``."""
+        bucket = None if operation is None else self.bucket(partner, operation)
+        if bucket is None or abs(bucket.rate - rate) <= _RATE_TOLERANCE:
+            return
+        logger.info(
+            "%s: rate limit corrected from %g to %g requests/s", operation, bucket.rate, rate
+        )
+        bucket.update(rate=rate, now=self._clock.monotonic())
+
+    def on_throttled(self, partner: str, operation: str | None) -> None:
+        """Amazon's bucket is empty: empty ours too, so the retry waits for a fresh token."""
+        bucket = None if operation is None else self.bucket(partner, operation)
+        if bucket is None:
+            return
+        now = self._clock.monotonic()
+        # Bounded by the burst: try_take fails as soon as the bucket holds less than a token.
+        while bucket.try_take(now):
+            pass
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(buckets={len(self._buckets)})"

@@ -1,0 +1,356 @@
+"""SP-API clients: :class:`SpApiClient` (blocking) and :class:`AsyncSpApiClient`.
+
+Both are thin: configuration is resolved by :class:`_SpApiBase`, requests are sent by the
+shared engine, and operations come from the resource namespaces.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from amzcancel._clock import Clock
+from amzcancel.transport._auth import LwaAuth
+from amzcancel.transport._base import ApiCall, RequestSpec, SpApiProtocol
+from amzcancel.transport._client_base import ClientOptions, Timeout
+from amzcancel.transport._constants import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    LWA_TOKEN_URL,
+)
+from amzcancel.transport._credentials import LwaCredentials
+from amzcancel.transport._endpoints import Region, normalize_endpoint, spapi_endpoint
+from amzcancel.transport._engine import AsyncEngine, EngineCore, SyncEngine
+from amzcancel.transport._ratelimit import RateLimiter
+from amzcancel.transport._resources import AsyncOrders2026, AsyncOrdersV0, Orders2026, OrdersV0
+from amzcancel.transport._stats import TransportStats
+
+__all__ = ["AsyncSpApiClient", "SpApiClient"]
+
+R = TypeVar("R")
+
+
+class _SpApiBase:
+    """Configuration shared by the sync and async SP-API clients."""
+
+    def __init__(
+        self,
+        *,
+        credentials: LwaCredentials | None,
+        endpoint: str | None,
+        region: Region | str,
+        sandbox: bool,
+        lwa_endpoint: str | None,
+        clock: Clock | None,
+        rate_limiter: RateLimiter | None,
+        timeout: Timeout,
+        max_retries: int,
+        max_retry_seconds: float,
+        arguments: dict[str, Any],
+    ) -> None:
+        self._options = ClientOptions(
+            arguments,
+            clock=clock,
+            rate_limiter=rate_limiter,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_seconds=max_retry_seconds,
+        )
+        self.credentials = credentials or LwaCredentials.from_env()
+        self.endpoint = (
+            normalize_endpoint(endpoint) if endpoint else spapi_endpoint(region, sandbox=sandbox)
+        )
+        lwa_url = normalize_endpoint(lwa_endpoint) if lwa_endpoint else LWA_TOKEN_URL
+        opts = self._options
+        self.auth = LwaAuth(self.credentials, token_url=lwa_url, clock=opts.clock, stats=opts.stats)
+        self._core = EngineCore(
+            protocol=SpApiProtocol(self.endpoint, opts.clock),
+            limiter=opts.rate_limiter,
+            partner=self.credentials.partner_key,
+            policy=opts.policy,
+            clock=opts.clock,
+            stats=opts.stats,
+            auth=self.auth,
+            timeout=opts.timeout,
+        )
+
+    @property
+    def stats(self) -> TransportStats:
+        """What this client has done so far (requests, throttles, retries, pacing time)."""
+        return self._options.stats
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The token buckets this client paces itself with."""
+        return self._options.rate_limiter
+
+    @property
+    def clock(self) -> Clock:
+        """The clock pacing and backoff run on."""
+        return self._options.clock
+
+    @staticmethod
+    def _spec(
+        method: str,
+        path: str,
+        *,
+        operation: str | None,
+        params: Any,
+        json: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        authenticate: bool,
+    ) -> RequestSpec:
+        return RequestSpec(
+            method.upper(),
+            path,
+            operation,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            authenticate=authenticate,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
+
+
+class SpApiClient(_SpApiBase):
+    """A blocking SP-API client: LWA auth, pacing to Amazon's rate limits, retries.
+
+    Args:
+        credentials: LWA credentials; ``None`` reads ``LWA_APP_ID``, ``LWA_CLIENT_SECRET`` and
+            ``SP_API_REFRESH_TOKEN`` from the environment.
+        endpoint: the SP-API base URL; overrides ``region``/``sandbox``.
+        region: ``na``, ``eu`` or ``fe`` (used when ``endpoint`` is not given).
+        sandbox: use the region's static sandbox host.
+        lwa_endpoint: the LWA token URL (default ``https://api.amazon.com/auth/o2/token``).
+        transport: an :class:`httpx.BaseTransport` (tests, the in-house sandbox).
+        clock: the clock pacing and backoff wait on.
+        rate_limiter: share one limiter between the clients of one seller.
+        timeout: seconds (or :class:`httpx.Timeout`) per request; never unlimited.
+        max_retries: retries of transient faults per call.
+        max_retry_seconds: clock time one call may spend retrying.
+
+    Raises:
+        ConfigError: missing or invalid credentials, region, endpoint or options.
+
+    Added in 0.1.0.
+    """
+
+    def __init__(
+        self,
+        *,
+        credentials: LwaCredentials | None = None,
+        endpoint: str | None = None,
+        region: Region | str = Region.NA,
+        sandbox: bool = False,
+        lwa_endpoint: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        rate_limiter: RateLimiter | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+    ) -> None:
+        arguments = dict(locals())
+        arguments.pop("self")
+        arguments.pop("__class__", None)
+        super().__init__(
+            credentials=credentials,
+            endpoint=endpoint,
+            region=region,
+            sandbox=sandbox,
+            lwa_endpoint=lwa_endpoint,
+            clock=clock,
+            rate_limiter=rate_limiter,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_seconds=max_retry_seconds,
+            arguments=arguments,
+        )
+        self._http = httpx.Client(transport=transport, timeout=self._options.timeout)
+        self._engine = SyncEngine(self._core, self._http)
+        self.orders_v0 = OrdersV0(self)
+        self.orders_2026 = Orders2026(self)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str | None,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send any SP-API request with auth, pacing, retries and error mapping.
+
+        Args:
+            method: the HTTP method.
+            path: a path under the endpoint (``/feeds/2021-06-30/documents``) or an absolute
+                URL (a presigned document URL; use ``authenticate=False``).
+            operation: Amazon's operation name, which selects the rate-limit bucket; ``None``
+                sends unpaced.
+            params, json, content, headers: as in httpx.
+            authenticate: send the LWA access token (``x-amz-access-token``).
+
+        Raises:
+            APIError: an error answer (the subclass says which kind).
+            TransportError: no answer after all retries.
+
+        Added in 0.1.0.
+        """
+        return self._engine.send(
+            self._spec(
+                method,
+                path,
+                operation=operation,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                authenticate=authenticate,
+            )
+        )
+
+    def call(self, call: ApiCall[R]) -> R:
+        """Send a prepared call and parse its answer (used by the resource namespaces)."""
+        return call.parse(self._engine.send(call.spec).content)
+
+    def with_options(self, **overrides: Any) -> SpApiClient:
+        """A new client with some constructor arguments changed (same seller's limiter).
+
+        Added in 0.1.0.
+        """
+        return SpApiClient(**self._options.merged(overrides))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncSpApiClient(_SpApiBase):
+    """The async twin of :class:`SpApiClient`: the same arguments and names, awaitable.
+
+    ``transport`` is an :class:`httpx.AsyncBaseTransport`. Close with ``await client.aclose()``
+    (or ``await client.close()``) or use ``async with``.
+
+    Added in 0.1.0.
+    """
+
+    def __init__(
+        self,
+        *,
+        credentials: LwaCredentials | None = None,
+        endpoint: str | None = None,
+        region: Region | str = Region.NA,
+        sandbox: bool = False,
+        lwa_endpoint: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        rate_limiter: RateLimiter | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+    ) -> None:
+        arguments = dict(locals())
+        arguments.pop("self")
+        arguments.pop("__class__", None)
+        super().__init__(
+            credentials=credentials,
+            endpoint=endpoint,
+            region=region,
+            sandbox=sandbox,
+            lwa_endpoint=lwa_endpoint,
+            clock=clock,
+            rate_limiter=rate_limiter,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_seconds=max_retry_seconds,
+            arguments=arguments,
+        )
+        self._http = httpx.AsyncClient(transport=transport, timeout=self._options.timeout)
+        self._engine = AsyncEngine(self._core, self._http)
+        self.orders_v0 = AsyncOrdersV0(self)
+        self.orders_2026 = AsyncOrders2026(self)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str | None,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticate: bool = True,
+    ) -> httpx.Response:
+        """Send any SP-API request; see :meth:`SpApiClient.request`.
+
+        Added in 0.1.0.
+        """
+        return await self._engine.send(
+            self._spec(
+                method,
+                path,
+                operation=operation,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                authenticate=authenticate,
+            )
+        )
+
+    async def call(self, call: ApiCall[R]) -> R:
+        """Send a prepared call and parse its answer (used by the resource namespaces)."""
+        response = await self._engine.send(call.spec)
+        return call.parse(response.content)
+
+    def with_options(self, **overrides: Any) -> AsyncSpApiClient:
+        """A new client with some constructor arguments changed (same seller's limiter).
+
+        Added in 0.1.0.
+        """
+        return AsyncSpApiClient(**self._options.merged(overrides))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def close(self) -> None:
+        """Close the connection pool (same as :meth:`aclose`)."""
+        await self.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

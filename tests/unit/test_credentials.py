@@ -1,0 +1,132 @@
+"""Credentials from arguments and the environment, endpoints and regions."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from amzcancel.errors import ConfigError
+from amzcancel.transport import (
+    LwaCredentials,
+    MwsClient,
+    MwsCredentials,
+    Region,
+    SpApiClient,
+    mws_endpoint,
+    region_for_marketplace,
+    spapi_endpoint,
+)
+
+CANARY = "CANARY-SECRET-7f3a9"
+
+
+def test_lwa_credentials_from_env() -> None:
+    """LWA_APP_ID, LWA_CLIENT_SECRET and SP_API_REFRESH_TOKEN are read from the environment."""
+    os.environ.update(
+        {"LWA_APP_ID": "app", "LWA_CLIENT_SECRET": CANARY, "SP_API_REFRESH_TOKEN": "Atzr|r"}
+    )
+    creds = LwaCredentials.from_env()
+    assert creds.client_id == "app"
+    assert creds.client_secret.get_secret_value() == CANARY
+    assert creds.refresh_token.get_secret_value() == "Atzr|r"
+
+
+def test_missing_env_names_the_variables() -> None:
+    """A client without credentials says which variables to set, in one sentence."""
+    os.environ["LWA_APP_ID"] = "app"
+    with pytest.raises(ConfigError) as info:
+        SpApiClient()
+    message = str(info.value)
+    assert "LWA_CLIENT_SECRET" in message
+    assert "SP_API_REFRESH_TOKEN" in message
+    assert "LWA_APP_ID" not in message
+
+
+def test_mws_credentials_from_env_with_auth_token() -> None:
+    """MWS keys come from MWS_ACCESS_KEY, MWS_SECRET_KEY, MWS_SELLER_ID and MWS_AUTH_TOKEN."""
+    os.environ.update(
+        {
+            "MWS_ACCESS_KEY": "AKID",
+            "MWS_SECRET_KEY": CANARY,
+            "MWS_SELLER_ID": "A1SELLER",
+            "MWS_AUTH_TOKEN": "amzn.mws.x",
+        }
+    )
+    creds = MwsCredentials.from_env()
+    assert creds.seller_id == "A1SELLER"
+    assert creds.auth_token is not None
+    assert creds.auth_token.get_secret_value() == "amzn.mws.x"
+    with pytest.raises(ConfigError, match="MWS_SELLER_ID"):
+        MwsCredentials.from_env({"MWS_ACCESS_KEY": "a", "MWS_SECRET_KEY": "b"})
+
+
+def test_reprs_hide_secrets() -> None:
+    """Printing credentials, auth or clients never shows a secret."""
+    lwa = LwaCredentials("app", CANARY, CANARY + "-refresh")
+    mws = MwsCredentials("AKID", CANARY, "A1", auth_token=CANARY)
+    client = SpApiClient(credentials=lwa)
+    texts = [repr(lwa), str(lwa), repr(mws), repr(client), repr(client.auth)]
+    client.close()
+    assert all(CANARY not in text for text in texts)
+    assert "'app'" in repr(lwa)
+
+
+def test_empty_secret_is_a_config_error_without_the_value() -> None:
+    """An empty secret is refused with ConfigError naming the field only."""
+    with pytest.raises(ConfigError, match="client_secret"):
+        LwaCredentials("app", "  ", "Atzr|x")
+
+
+@pytest.mark.parametrize(
+    ("region", "sandbox", "url"),
+    [
+        pytest.param("na", False, "https://sellingpartnerapi-na.amazon.com", id="na"),
+        pytest.param("EU", False, "https://sellingpartnerapi-eu.amazon.com", id="eu"),
+        pytest.param(Region.FE, True, "https://sandbox.sellingpartnerapi-fe.amazon.com", id="fe"),
+    ],
+)
+def test_spapi_endpoints(region: str, sandbox: bool, url: str) -> None:
+    """Each region and its sandbox has its documented host."""
+    assert spapi_endpoint(region, sandbox=sandbox) == url
+
+
+def test_unknown_region_is_a_config_error() -> None:
+    """An unknown region is refused at construction."""
+    with pytest.raises(ConfigError, match="region"):
+        SpApiClient(credentials=LwaCredentials("a", "b", "c"), region="mars")
+
+
+def test_marketplace_tables() -> None:
+    """Marketplace ids map to their SP-API region and MWS host."""
+    assert region_for_marketplace("A1PA6795UKMFR9") is Region.EU
+    assert region_for_marketplace("A1VC38T7YXB528") is Region.FE
+    assert mws_endpoint(marketplace_id="A1VC38T7YXB528") == "https://mws.amazonservices.jp"
+    assert mws_endpoint("eu") == "https://mws-eu.amazonservices.com"
+    with pytest.raises(ConfigError):
+        region_for_marketplace("NOPE")
+
+
+def test_endpoint_overrides() -> None:
+    """Endpoint and LWA URL overrides are used as given (trailing slash dropped)."""
+    creds = LwaCredentials("a", "b", "c")
+    client = SpApiClient(
+        credentials=creds,
+        endpoint="http://127.0.0.1:8080/",
+        lwa_endpoint="http://127.0.0.1:8080/auth/o2/token",
+    )
+    assert client.endpoint == "http://127.0.0.1:8080"
+    assert client.auth.token_url == "http://127.0.0.1:8080/auth/o2/token"
+    client.close()
+    with pytest.raises(ConfigError):
+        SpApiClient(credentials=creds, endpoint="ftp://x")
+    mws = MwsClient(credentials=MwsCredentials("a", "b", "c"), marketplace_id="A1F83G8C2ARO7P")
+    assert mws.endpoint == "https://mws-eu.amazonservices.com"
+    mws.close()
+
+
+@pytest.mark.parametrize("timeout", [pytest.param(0, id="zero"), pytest.param(None, id="none")])
+def test_timeout_must_be_finite(timeout: float | None) -> None:
+    """No client can be built without a finite timeout."""
+    with pytest.raises(ConfigError, match="timeout"):
+        SpApiClient(credentials=LwaCredentials("a", "b", "c"), timeout=timeout)  # type: ignore[arg-type]

@@ -1,0 +1,137 @@
+"""The rate limiter on a fake clock: documented rate and burst, corrections, throttles."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from amzcancel._clock import FakeClock
+from amzcancel.transport import RateLimiter
+from amzcancel.transport._constants import PACING_MARGIN_SECONDS
+from amzcancel.transport._ratelimit import parse_rate_limit_header
+
+# Each wait carries a millisecond of margin against float rounding; it never accumulates.
+SLACK = 1.5 * PACING_MARGIN_SECONDS
+
+
+def _send_times(limiter: RateLimiter, clock: FakeClock, operation: str, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        limiter.acquire("seller", operation)
+        times.append(clock.monotonic())
+    return times
+
+
+@pytest.mark.parametrize(
+    ("operation", "rate", "burst"),
+    [
+        pytest.param("getOrderItems", 0.5, 30, id="getOrderItems"),
+        pytest.param("getOrders", 0.0167, 20, id="getOrders"),
+        pytest.param("searchOrders", 0.0056, 20, id="searchOrders"),
+        pytest.param("ListOrders", 1 / 60, 6, id="mws-ListOrders"),
+    ],
+)
+def test_burst_then_documented_rate(operation: str, rate: float, burst: int) -> None:
+    """The first `burst` calls go at once; each later call waits exactly 1/rate."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    times = _send_times(limiter, clock, operation, burst + 10)
+    assert times[:burst] == [0.0] * burst
+    gaps = [b - a for a, b in zip(times[burst - 1 :], times[burst:], strict=False)]
+    assert gaps == pytest.approx([1 / rate] * 10, abs=SLACK)
+
+
+def test_mws_list_orders_buckets_are_shared() -> None:
+    """ListOrders and ListOrdersByNextToken draw from one bucket of 6."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(3):
+        limiter.acquire("s", "ListOrders")
+        limiter.acquire("s", "ListOrdersByNextToken")
+    assert clock.monotonic() == 0.0
+    limiter.acquire("s", "ListOrdersByNextToken")
+    assert clock.monotonic() == pytest.approx(60.0, abs=SLACK)
+
+
+def test_sellers_and_operations_have_separate_buckets() -> None:
+    """Another seller, or another operation, does not wait for this one's bucket."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(20):
+        limiter.acquire("seller-a", "getOrders")
+    assert limiter.acquire("seller-b", "getOrders") == 0.0
+    assert limiter.acquire("seller-a", "getOrderItems") == 0.0
+    assert limiter.acquire("seller-a", "getOrders") == pytest.approx(1 / 0.0167, abs=SLACK)
+
+
+def test_header_correction_takes_effect() -> None:
+    """A rate from x-amzn-RateLimit-Limit replaces the documented one for later waits."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(30):
+        limiter.acquire("s", "getOrderItems")
+    limiter.observe_rate("s", "getOrderItems", 2.0)
+    assert limiter.acquire("s", "getOrderItems") == pytest.approx(0.5, abs=SLACK)
+    assert limiter.acquire("s", "getOrderItems") == pytest.approx(0.5, abs=SLACK)
+
+
+def test_throttle_empties_the_bucket() -> None:
+    """After a 429 the next call waits for a fresh token even if we thought we had some."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    limiter.acquire("s", "getOrderItems")
+    limiter.on_throttled("s", "getOrderItems")
+    assert limiter.acquire("s", "getOrderItems") == pytest.approx(2.0, abs=SLACK)
+
+
+def test_unknown_operation_is_not_paced() -> None:
+    """Operations without a usage plan (and operation=None) are sent at once."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(100):
+        limiter.acquire("s", "someNewOperation")
+        limiter.acquire("s", None)
+    assert clock.monotonic() == 0.0
+
+
+def test_concurrent_threads_get_distinct_slots() -> None:
+    """Threads sharing a bucket each get their own slot: N calls end at (N - burst)/rate."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    deadlines: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            deadline = limiter.reserve("s", "getOrderItems")
+            with lock:
+                deadlines.append(deadline)
+            clock.sleep_until(deadline)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert clock.monotonic() == pytest.approx((80 - 30) / 0.5, abs=SLACK)
+    later = sorted(deadlines)[30:]
+    assert len(set(later)) == 50
+    assert later[-1] == pytest.approx(100.0, abs=SLACK)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("0.5", 0.5, id="plain"),
+        pytest.param(" 2 ", 2.0, id="spaces"),
+        pytest.param("0", None, id="zero"),
+        pytest.param("nan", None, id="nan"),
+        pytest.param("inf", None, id="inf"),
+        pytest.param("fast", None, id="text"),
+        pytest.param(None, None, id="absent"),
+    ],
+)
+def test_parse_rate_limit_header(value: str | None, expected: float | None) -> None:
+    """Only a positive finite number in the header changes a bucket."""
+    assert parse_rate_limit_header(value) == expected
