@@ -1,0 +1,296 @@
+"""Which cancel reasons a seller may use for an order, and why.
+
+Amazon's 2022 change to seller-fulfilled cancellations turns on the cancel reason:
+
+- a *formal* buyer request (Your Orders > Request cancellation) cancelled with ``BuyerCanceled``
+  does not count against the cancellation-rate metric;
+- ``BuyerCanceled`` on anything else is a mislabelled seller cancellation and harms the metric;
+- out of stock is ``NoInventory``, and the seller must not ask the buyer to file a request;
+- a request made only in buyer-seller messages is informal: cancelling on it counts, so the
+  seller should ask the buyer to use the formal route (:data:`INFORMAL_REQUEST_REPLY`);
+- only the unshipped quantity of a seller-fulfilled (MFN) order can be cancelled.
+
+:func:`allowed_cancel_reasons` answers this for an :class:`~amzcancel.models.Order` (and
+optionally one item); :func:`evaluate_cancel_reasons` answers it from plain facts.
+:func:`approve_cancellation` is the guard: it turns a wish to cancel into a
+:class:`CancelDecision` (which is the only thing :mod:`amzcancel.feeds` accepts) or raises
+:class:`~amzcancel.errors.PolicyViolation`.
+
+Sources: Seller Central help G201722390 (buyer-requested cancellations), 200198080 (cancel an
+order), 200285210 (Cancellation Rate); see docs/policy.md.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, PrivateAttr
+
+from amzcancel._policy_rules import (
+    FEED_CANCEL_REASONS,
+    MODEL_CONFIG,
+    SELLER_CENTRAL_CANCEL_REASONS,
+    CancelReason,
+    ReasonVerdict,
+    formal_request,
+    judge,
+    scope_blocker,
+)
+from amzcancel._policy_text import INFORMAL_REQUEST_REPLY, BuyerReply, status_blocker
+from amzcancel.errors import PolicyViolation
+from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus
+
+__all__ = [
+    "FEED_CANCEL_REASONS",
+    "INFORMAL_REQUEST_REPLY",
+    "SELLER_CENTRAL_CANCEL_REASONS",
+    "BuyerReply",
+    "CancelDecision",
+    "CancelReason",
+    "ReasonVerdict",
+    "allowed_cancel_reasons",
+    "approve_cancellation",
+    "evaluate_cancel_reasons",
+    "parse_cancel_reason",
+    "recommended_reason",
+]
+
+
+logger = logging.getLogger("amzcancel.policy")
+
+_ALIASES = {"buyercancelled": CancelReason.BUYER_CANCELED}
+
+
+def parse_cancel_reason(text: str | CancelReason) -> CancelReason:
+    """Read a cancel reason code, forgiving case, spaces and the British "Cancelled".
+
+    Raises:
+        PolicyViolation: ``text`` is not one of Amazon's cancel reason codes.
+
+    Added in 0.1.0.
+    """
+    if isinstance(text, CancelReason):
+        return text
+    key = "".join(text.split()).replace("_", "").lower()
+    for reason in CancelReason:
+        if reason.value.lower() == key:
+            return reason
+    if key in _ALIASES:
+        return _ALIASES[key]
+    codes = ", ".join(reason.value for reason in CancelReason)
+    why = f"{text!r} is not an Amazon cancel reason code; use one of {codes}."
+    raise PolicyViolation(why, reason=text, why=why)
+
+
+def evaluate_cancel_reasons(
+    *,
+    status: OrderStatus | None,
+    channel: FulfillmentChannel | None,
+    buyer_requested: bool,
+    informal_request: bool = False,
+    out_of_stock: bool = False,
+) -> list[ReasonVerdict]:
+    """Judge every cancel reason from plain facts about an order.
+
+    Use this when there is no :class:`~amzcancel.models.Order` at hand (the ``reasons``
+    command does). For a partially shipped order the answer is about its unshipped items.
+
+    Args:
+        status: the order status.
+        channel: MFN (seller-fulfilled) or AFN (Amazon-fulfilled).
+        buyer_requested: whether the buyer filed a *formal* cancellation request.
+        informal_request: whether the buyer asked only through buyer-seller messages.
+        out_of_stock: whether the seller cannot fulfil because the goods are out of stock.
+
+    Returns:
+        One verdict per :class:`CancelReason`, in the enum's order.
+
+    Added in 0.1.0.
+    """
+    blocker = status_blocker(status, channel)
+    note = None
+    if status is OrderStatus.PARTIALLY_SHIPPED:
+        note = "Only the unshipped items of this partly shipped order can be cancelled, by item."
+    return judge(
+        blocker,
+        buyer_requested=buyer_requested,
+        informal_request=informal_request,
+        out_of_stock=out_of_stock,
+        note=note,
+    )
+
+
+def allowed_cancel_reasons(
+    order: Order,
+    item: OrderItem | None = None,
+    *,
+    informal_request: bool = False,
+    out_of_stock: bool = False,
+) -> list[ReasonVerdict]:
+    """Judge every cancel reason for cancelling ``order`` (or only ``item`` of it).
+
+    The buyer's formal request is read from the items: for the whole order, every item must
+    carry it; for one item, that item must.
+
+    Args:
+        order: the order as last fetched (status and channel decide whether it can be cancelled).
+        item: the one item to cancel; ``None`` for the whole order.
+        informal_request: the buyer asked only through buyer-seller messages.
+        out_of_stock: the seller cannot fulfil because the goods are out of stock.
+
+    Returns:
+        One verdict per :class:`CancelReason`, in the enum's order.
+
+    Added in 0.1.0.
+    """
+    blocker = status_blocker(order.status, order.fulfillment_channel) or scope_blocker(order, item)
+    buyer_requested, note = formal_request(order, item)
+    return judge(
+        blocker,
+        buyer_requested=buyer_requested,
+        informal_request=informal_request,
+        out_of_stock=out_of_stock,
+        note=note,
+    )
+
+
+def recommended_reason(
+    order: Order,
+    item: OrderItem | None = None,
+    *,
+    informal_request: bool = False,
+    out_of_stock: bool = False,
+) -> str | None:
+    """The one recommended reason code for ``order`` (or ``item``), or ``None``.
+
+    ``None`` means there is no reason to recommend: the order cannot be cancelled, or nothing
+    says why it should be (with an informal request: send :data:`INFORMAL_REQUEST_REPLY`).
+
+    Added in 0.1.0.
+    """
+    verdicts = allowed_cancel_reasons(
+        order, item, informal_request=informal_request, out_of_stock=out_of_stock
+    )
+    return next((v.reason.value for v in verdicts if v.recommended), None)
+
+
+class CancelDecision(BaseModel):
+    """A cancellation the guard approved; the only input the feed builder accepts.
+
+    Build it with :func:`approve_cancellation`; a hand-made instance is refused by the feed.
+
+    Added in 0.1.0.
+    """
+
+    model_config = MODEL_CONFIG
+
+    amazon_order_id: str
+    """The order to cancel."""
+    order_item_ids: tuple[str, ...]
+    """The items to cancel: the named item, or every item of the order for a whole order."""
+    whole_order: bool
+    """True when the whole order is cancelled."""
+    reason: CancelReason
+    """The cancel reason written into the feed."""
+    verdict: ReasonVerdict
+    """The policy's verdict on ``reason`` at the time of the decision."""
+    override_justification: str | None = None
+    """Set when the caller overrode a refusal; the justification they gave."""
+
+    _approved: bool = PrivateAttr(default=False)
+
+    @property
+    def overridden(self) -> bool:
+        """Whether the policy refused this reason and the caller overrode it."""
+        return self.override_justification is not None
+
+    @property
+    def is_approved(self) -> bool:
+        """Whether this decision came from :func:`approve_cancellation`."""
+        return self._approved
+
+
+def approve_cancellation(
+    order: Order,
+    reason: CancelReason | str,
+    *,
+    item: OrderItem | str | None = None,
+    informal_request: bool = False,
+    out_of_stock: bool = False,
+    override_policy: str | None = None,
+) -> CancelDecision:
+    """The guard: approve cancelling ``order`` (or one item) with ``reason``, or refuse.
+
+    Args:
+        order: the order as last fetched, with its items.
+        reason: the cancel reason code.
+        item: the item (or its order item id) to cancel; ``None`` for the whole order.
+        informal_request: the buyer asked only through buyer-seller messages.
+        out_of_stock: the goods are out of stock.
+        override_policy: a justification for cancelling although the policy refuses; the
+            override is logged as a warning and recorded in the decision.
+
+    Raises:
+        PolicyViolation: the policy does not allow ``reason`` here (and no override was given),
+            ``reason`` is not a cancel reason code, the item is not in the order, or the
+            override justification is blank.
+
+    Added in 0.1.0.
+    """
+    code = parse_cancel_reason(reason)
+    target = _find_item(order, item) if isinstance(item, str) else item
+    verdict = next(
+        v
+        for v in allowed_cancel_reasons(
+            order, target, informal_request=informal_request, out_of_stock=out_of_stock
+        )
+        if v.reason is code
+    )
+    what = f"order {order.amazon_order_id}" + (
+        f" item {target.order_item_id}" if target is not None else ""
+    )
+    justification = None
+    if not verdict.allowed:
+        if override_policy is None:
+            raise PolicyViolation(
+                f"{code.value} is not allowed for {what}: {verdict.why}",
+                reason=code.value,
+                why=verdict.why,
+            )
+        justification = " ".join(override_policy.split())
+        if not justification:
+            why = "an override of the cancellation policy needs a justification"
+            raise PolicyViolation(why, reason=code.value, why=why)
+        logger.warning(
+            "policy override: cancelling %s with %s although the policy refuses it (%s); "
+            "justification: %s",
+            what,
+            code.value,
+            verdict.why,
+            justification,
+        )
+    if target is None:
+        item_ids = tuple(i.order_item_id for i in order.items)
+    else:
+        item_ids = (target.order_item_id,)
+    decision = CancelDecision(
+        amazon_order_id=order.amazon_order_id,
+        order_item_ids=item_ids,
+        whole_order=target is None,
+        reason=code,
+        verdict=verdict,
+        override_justification=justification,
+    )
+    decision._approved = True
+    logger.info("approved cancelling %s with %s", what, code.value)
+    return decision
+
+
+def _find_item(order: Order, item_id: str) -> OrderItem:
+    for item in order.items:
+        if item.order_item_id == item_id:
+            return item
+    why = f"item {item_id} is not part of order {order.amazon_order_id}."
+    raise PolicyViolation(why, reason="", why=why)
