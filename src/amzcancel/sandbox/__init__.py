@@ -1,0 +1,70 @@
+"""A simulated Amazon marketplace that speaks the real wire formats.
+
+Use it in-process as an httpx transport, as a WSGI app, or on loopback as a real server::
+
+    from amzcancel.sandbox import Marketplace, SANDBOX_LWA_CREDENTIALS
+
+    mp = Marketplace(seed=7, orders=200)
+    client = httpx.Client(transport=mp.transport(), base_url="https://sandbox.local")
+    with mp.serve(port=0) as base_url:
+        ...                       # curl "$base_url/orders/v0/orders?..."
+    mp.truth()                    # what really is there: open buyer cancel requests, counts, 429s
+
+It serves SP-API Orders v0 and 2026-01-01, the Feeds API (order acknowledgement feeds), Login
+with Amazon and MWS Orders 2013-09-01, with Amazon's rate limits, token expiry, page tokens,
+optional faults and, in live mode, orders that keep changing. See docs/sandbox.md.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from amzcancel.sandbox._auth import (
+    SANDBOX_LWA_CLIENT_ID,
+    SANDBOX_LWA_CLIENT_SECRET,
+    SANDBOX_LWA_REFRESH_TOKEN,
+    SANDBOX_MWS_ACCESS_KEY,
+    SANDBOX_MWS_SECRET_KEY,
+    SANDBOX_MWS_SELLER_ID,
+)
+from amzcancel.sandbox._catalog import BUYER_CANCEL_REASONS, MARKETPLACES
+from amzcancel.sandbox._faults import FaultKind
+from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
+from amzcancel.sandbox._limits import RATE_LIMITS, RateLimit
+from amzcancel.sandbox._marketplace import Marketplace
+from amzcancel.sandbox._state import SandboxStateError, SimItem, SimOrder
+from amzcancel.sandbox._truth import Truth
+from amzcancel.transport._credentials import LwaCredentials, MwsCredentials
+
+__all__ = [
+    "BUYER_CANCEL_REASONS",
+    "MARKETPLACES",
+    "RATE_LIMITS",
+    "SANDBOX_LWA_CLIENT_ID",
+    "SANDBOX_LWA_CLIENT_SECRET",
+    "SANDBOX_LWA_CREDENTIALS",
+    "SANDBOX_LWA_REFRESH_TOKEN",
+    "SANDBOX_MWS_ACCESS_KEY",
+    "SANDBOX_MWS_CREDENTIALS",
+    "SANDBOX_MWS_SECRET_KEY",
+    "SANDBOX_MWS_SELLER_ID",
+    "FaultKind",
+    "Marketplace",
+    "RateLimit",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxStateError",
+    "SimItem",
+    "SimOrder",
+    "Truth",
+]
+
+SANDBOX_LWA_CREDENTIALS = LwaCredentials(
+    SANDBOX_LWA_CLIENT_ID, SANDBOX_LWA_CLIENT_SECRET, SANDBOX_LWA_REFRESH_TOKEN
+)
+"""LWA credentials the sandbox accepts (fixed, fake, documented)."""
+
+SANDBOX_MWS_CREDENTIALS = MwsCredentials(
+    SANDBOX_MWS_ACCESS_KEY, SANDBOX_MWS_SECRET_KEY, SANDBOX_MWS_SELLER_ID
+)
+"""MWS keys the sandbox accepts (fixed, fake, documented)."""

@@ -1,0 +1,177 @@
+"""Adapters from the marketplace's HTTP core to httpx (in-process) and WSGI (real server).
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
+
+import httpx
+
+from amzcancel.sandbox._http import DroppedConnection, SandboxRequest, SandboxResponse
+
+if TYPE_CHECKING:
+    from amzcancel.sandbox._marketplace import Marketplace
+
+__all__ = ["WsgiApp", "make_transport", "serve"]
+
+logger = logging.getLogger("amzcancel.sandbox.server")
+
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def make_transport(marketplace: Marketplace) -> httpx.MockTransport:
+    """An ``httpx.MockTransport`` whose handler runs the marketplace in-process."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        url = request.url
+        core = SandboxRequest(
+            method=request.method,
+            path=unquote(url.path),
+            query=tuple(parse_qsl(url.query.decode("ascii"), keep_blank_values=True)),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            base_url=f"{url.scheme}://{url.netloc.decode('ascii')}",
+        )
+        try:
+            answer = marketplace.handle(core)
+        except DroppedConnection:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from None
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
+
+    return httpx.MockTransport(handler)
+
+
+class WsgiApp:
+    """The marketplace as a WSGI application.
+
+    A dropped-connection fault raises out of the app; :func:`serve`'s server turns that into a
+    closed socket (other WSGI servers answer 500 instead).
+
+    Added in 0.1.0.
+    """
+
+    def __init__(self, marketplace: Marketplace) -> None:
+        self.marketplace = marketplace
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        host = headers.get("host") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        # PATH_INFO is latin-1-decoded bytes per PEP 3333; take it back to UTF-8 text.
+        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
+        core = SandboxRequest(
+            method=environ["REQUEST_METHOD"].upper(),
+            path=path,
+            query=tuple(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)),
+            headers=headers,
+            body=body,
+            base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
+        )
+        answer: SandboxResponse = self.marketplace.handle(core)
+        status = f"{answer.status} {_REASONS.get(answer.status, 'Unknown')}"
+        start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
+        return [answer.body]
+
+
+class _ServerHandler(ServerHandler):
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], DroppedConnection):
+            raise DroppedConnection  # out of run(), to the request handler below
+        super().handle_error()
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """wsgiref's handler, quiet, and able to drop a connection without answering."""
+
+    def handle(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        try:
+            handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        except DroppedConnection:
+            self.close_connection = True
+            with suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Only method and path: an MWS query string carries the key id and the signature.
+        path = self.path.split("?", 1)[0]
+        logger.debug("%s %s -> %s", self.command, path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Error lines can quote the raw request line (query and signature included): log the
+        # template only.
+        logger.debug("%s http.server: %s", self.address_string(), format)
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@contextmanager
+def serve(marketplace: Marketplace, *, host: str, port: int) -> Iterator[str]:
+    """Run a threaded WSGI server for ``marketplace`` in a background thread; yield its URL."""
+    server = make_server(
+        host,
+        port,
+        WsgiApp(marketplace),
+        server_class=_ThreadingServer,
+        handler_class=_RequestHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, name="amzcancel-sandbox", daemon=True)
+    thread.start()
+    bound_host, bound_port = server.server_address[:2]
+    try:
+        yield f"http://{bound_host!s}:{bound_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

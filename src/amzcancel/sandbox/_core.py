@@ -1,0 +1,196 @@
+"""What every API module of the sandbox shares: the state, the clock, query validation.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from dateutil import parser as date_parser
+
+from amzcancel._clock import Clock
+from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
+from amzcancel.sandbox._pages import PageTokens
+from amzcancel.sandbox._state import SimOrder
+
+__all__ = [
+    "ORDER_ID_PATTERN",
+    "TWO_MINUTES",
+    "BadInput",
+    "MarketState",
+    "Route",
+    "format_time",
+    "money_text",
+    "parse_time",
+]
+
+ORDER_ID_PATTERN = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+TWO_MINUTES = timedelta(minutes=2)
+
+
+class BadInput(Exception):
+    """A request parameter the marketplace refuses (answered as 400)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a request goes.
+
+    Attributes:
+        operation: Amazon's operation name (``getOrders``, ``ListOrders``...), for counting.
+        bucket: the rate-limit bucket key, or None when the path is not metered.
+        api: ``spapi`` (needs an access token), ``mws`` (needs a signature), ``lwa`` or
+            ``sandbox`` (the sandbox's own paths: uploads, downloads, truth).
+        handler: makes the answer from the request and its request id.
+    """
+
+    operation: str
+    bucket: str | None
+    api: str
+    handler: Callable[[SandboxRequest, str], SandboxResponse]
+
+
+class MarketState:
+    """The orders and the settings the API modules read and change.
+
+    Attributes:
+        lock: held while a request reads or changes state (the WSGI server is threaded).
+
+    Added in 0.1.0.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        orders: Iterable[SimOrder],
+        *,
+        marketplace_ids: tuple[str, ...],
+        tokens: PageTokens,
+        next_token_ttl_seconds: float,
+        items_page_size: int,
+    ) -> None:
+        self.clock = clock
+        self.orders: dict[str, SimOrder] = {o.amazon_order_id: o for o in orders}
+        self.marketplace_ids = marketplace_ids
+        self.tokens = tokens
+        self.next_token_ttl_seconds = next_token_ttl_seconds
+        self.items_page_size = items_page_size
+        self.lock = threading.RLock()
+
+    def now(self) -> datetime:
+        """The marketplace's current time."""
+        return self.clock.now()
+
+    def find(self, order_id: str) -> SimOrder | None:
+        """The order with this id, or None."""
+        return self.orders.get(order_id)
+
+
+def parse_time(value: str, name: str) -> datetime:
+    """A query-string ISO 8601 time as aware UTC (naive means UTC), else :class:`BadInput`."""
+    try:
+        parsed = date_parser.isoparse(value.strip())
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(f"{name} must be an ISO 8601 date-time, got {value[:40]!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """Amazon's way of writing a time: ISO 8601 UTC with ``Z``, whole seconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def money_text(amount: Decimal | int, currency: str) -> str:
+    """An amount as Amazon writes it (no decimals for JPY, two otherwise)."""
+    places = Decimal("1") if currency == "JPY" else Decimal("0.01")
+    return str(Decimal(amount).quantize(places))
+
+
+def parse_page_size(value: str | None, name: str) -> int:
+    """``MaxResultsPerPage`` / ``maxResultsPerPage``: 1-100, default 100."""
+    if value is None:
+        return 100
+    try:
+        size = int(value)
+    except ValueError as exc:
+        raise BadInput(f"{name} must be an integer between 1 and 100") from exc
+    if not 1 <= size <= 100:
+        raise BadInput(f"{name} must be an integer between 1 and 100")
+    return size
+
+
+@dataclass(frozen=True)
+class Window:
+    """A validated order-listing window.
+
+    Attributes:
+        by_created: True for CreatedAfter/CreatedBefore, False for LastUpdated*.
+        after: the lower bound.
+        before: the effective upper bound (the requested one, or now minus two minutes).
+    """
+
+    by_created: bool
+    after: datetime
+    before: datetime
+
+    def matches(self, order: SimOrder) -> bool:
+        """True when the order's date falls in the window (both ends included)."""
+        value = order.purchase_date if self.by_created else order.last_update_date
+        return self.after <= value <= self.before
+
+
+def parse_window(
+    request: SandboxRequest,
+    names: tuple[str, str, str, str],
+    now: datetime,
+    *,
+    clamp_before: bool = False,
+) -> Window:
+    """Validate the created/last-updated window the way SP-API does.
+
+    ``names`` are the four parameter names (CreatedAfter, CreatedBefore, LastUpdatedAfter,
+    LastUpdatedBefore, in the API's spelling). Exactly one of the two *After parameters must be
+    given; a *Before needs its own *After, must not precede it and must be at least two minutes
+    before now. With ``clamp_before`` (MWS) a later *Before is lowered to now minus two minutes
+    and echoed, instead of refused.
+    """
+    created_after, created_before, updated_after, updated_before = names
+    values = {name: request.param(name) for name in names}
+    if values[created_after] and values[updated_after]:
+        raise BadInput(f"{created_after} and {updated_after} cannot both be specified")
+    if not values[created_after] and not values[updated_after]:
+        raise BadInput(f"Either {created_after} or {updated_after} must be specified")
+    by_created = bool(values[created_after])
+    after_name, before_name = (
+        (created_after, created_before) if by_created else (updated_after, updated_before)
+    )
+    other_before = updated_before if by_created else created_before
+    if values[other_before]:
+        raise BadInput(f"{other_before} cannot be specified together with {after_name}")
+    after = parse_time(values[after_name] or "", after_name)
+    # Whole seconds, like Amazon's dates: the bound echoed is exactly the bound applied.
+    latest = (now - TWO_MINUTES).replace(microsecond=0)
+    raw_before = values[before_name]
+    if raw_before:
+        before = parse_time(raw_before, before_name)
+        if before > latest:
+            if not clamp_before:
+                raise BadInput(
+                    f"{before_name} must be at least two minutes before the time of the request"
+                )
+            before = latest
+    else:
+        before = latest
+    if after > latest:
+        raise BadInput(f"{after_name} must be at least two minutes before the time of the request")
+    if before < after:
+        raise BadInput(f"{before_name} must be equal to or after {after_name}")
+    return Window(by_created, after, before)
