@@ -225,7 +225,7 @@ def test_iter_orders_and_list_order_items_follow_tokens(
 
 
 def test_search_orders_2026(router: respx.MockRouter, client: SpApiClient) -> None:
-    """searchOrders sends camelCase filters, includedData=CANCELLATION,FULFILLMENT and paginationToken."""
+    """searchOrders sends camelCase filters, CANCELLATION,FULFILLMENT and paginationToken."""
     route = router.get(f"{BASE}/orders/2026-01-01/orders").mock(
         side_effect=[
             httpx.Response(200, json=_search_body("tok/1+")),

@@ -11,14 +11,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    """`__all__` names every public attribute of the package and nothing else."""
+    """`__all__` names every public attribute of the package, each importable, and no other."""
     public = {
         name
-        for name, value in vars(amzcancel).items()
-        if not name.startswith("_") and not isinstance(value, type(amzcancel))
+        for name in dir(amzcancel)
+        if not name.startswith("_")
+        and not isinstance(getattr(amzcancel, name), type(amzcancel))
     }
     assert set(amzcancel.__all__) - {"__version__"} == public
     assert list(amzcancel.__all__) == sorted(amzcancel.__all__, key=str)
+    for name in amzcancel.__all__:
+        assert getattr(amzcancel, name) is not None
 
 
 def test_ci_runs_the_readme_test_command() -> None:

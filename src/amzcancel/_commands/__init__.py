@@ -8,4 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-COMMANDS: tuple[ModuleType, ...] = ()
+from amzcancel._commands import cancel, parse, pending, reasons, record, sandbox, sync
+
+COMMANDS: tuple[ModuleType, ...] = (parse, sync, pending, reasons, sandbox, cancel, record)

@@ -4,13 +4,21 @@ Added in 0.1.0.
 """
 
 from amzcancel.sync._protocol import CursorKey, Event, EventType, PendingRequest, Store
+from amzcancel.sync._result import SyncProgress, SyncResult, WindowRecord
+from amzcancel.sync.engine import SyncEngine
+from amzcancel.sync.facade import OrderSync
 from amzcancel.sync.store import SqliteStore
 
 __all__ = [
     "CursorKey",
     "Event",
     "EventType",
+    "OrderSync",
     "PendingRequest",
     "SqliteStore",
     "Store",
+    "SyncEngine",
+    "SyncProgress",
+    "SyncResult",
+    "WindowRecord",
 ]

@@ -1,9 +1,10 @@
 """Orders API 2026-01-01 calls (``orders_2026-01-01.json``): searchOrders and getOrder.
 
 ``includedData=CANCELLATION`` makes Amazon return each item's ``cancellation`` (the buyer's
-request and reason) and ``FULFILLMENT`` the order's status and who fulfils it (without it the
-order has neither, and no cancel reason can be judged), so both are the default here. A ``paginationToken`` expires after 24 hours
-and must be sent with every other parameter unchanged (the model's pagination note).
+request and reason) and ``FULFILLMENT`` the order's status and who fulfils it (without it
+the order has neither, and no cancel reason can be judged), so both are the default here.
+A ``paginationToken`` expires after 24 hours and must be sent with every other parameter
+unchanged (the model's pagination note).
 
 Added in 0.1.0.
 """

@@ -1,0 +1,112 @@
+"""``amzcancel sandbox serve``: run the simulated marketplace on a real port.
+
+    amzcancel sandbox serve [--port 8000] [--host 127.0.0.1] [--seed N] [--orders N]
+                            [--speed X] [--faults P] [--live]
+
+Prints the base URL and the sandbox credentials as ``export`` lines (fake values that open
+nothing but the sandbox), then serves until interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from typing import Any
+
+from amzcancel.errors import ConfigError
+
+__all__ = ["register"]
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def register(subparsers: Any) -> None:
+    """Add ``sandbox`` (with ``serve``) to the ``amzcancel`` command."""
+    parser = subparsers.add_parser(
+        "sandbox", help="the simulated Amazon marketplace", description=__doc__.splitlines()[0]
+    )
+    actions = parser.add_subparsers(dest="sandbox_command", metavar="ACTION")
+    actions.required = True
+    serve = actions.add_parser(
+        "serve", help="serve the simulated marketplace on 127.0.0.1 until interrupted"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
+    serve.add_argument("--orders", type=int, default=200, help="orders to start with")
+    serve.add_argument(
+        "--speed",
+        type=_positive,
+        default=1.0,
+        help="multiplies rate limits and the pace of live changes (default 1)",
+    )
+    serve.add_argument(
+        "--faults",
+        type=_probability,
+        default=0.0,
+        help="probability of a fault (5xx, HTML error, slow answer, dropped connection)",
+    )
+    serve.add_argument("--live", action="store_true", help="keep changing orders while serving")
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
+    from amzcancel.sandbox import (
+        SANDBOX_LWA_CLIENT_ID,
+        SANDBOX_LWA_CLIENT_SECRET,
+        SANDBOX_LWA_REFRESH_TOKEN,
+        SANDBOX_MWS_ACCESS_KEY,
+        SANDBOX_MWS_SECRET_KEY,
+        SANDBOX_MWS_SELLER_ID,
+        Marketplace,
+    )
+
+    if args.orders < 0:
+        raise ConfigError(f"--orders must not be negative, got {args.orders}")
+    mp = Marketplace(
+        seed=args.seed, orders=args.orders, speed=args.speed, faults=args.faults, live=args.live
+    )
+    try:
+        server = mp.serve(port=args.port, host=args.host)
+        base_url = server.__enter__()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    try:
+        lines = [
+            f"amzcancel sandbox: serving {mp!r} at {base_url}",
+            "# sandbox credentials (fake; they open nothing but this sandbox):",
+            f"export LWA_APP_ID='{SANDBOX_LWA_CLIENT_ID}'",
+            f"export LWA_CLIENT_SECRET='{SANDBOX_LWA_CLIENT_SECRET}'",
+            f"export SP_API_REFRESH_TOKEN='{SANDBOX_LWA_REFRESH_TOKEN}'",
+            f"export MWS_ACCESS_KEY='{SANDBOX_MWS_ACCESS_KEY}'",
+            f"export MWS_SECRET_KEY='{SANDBOX_MWS_SECRET_KEY}'",
+            f"export MWS_SELLER_ID='{SANDBOX_MWS_SELLER_ID}'",
+            f"# amzcancel sync --endpoint {base_url} --lwa-endpoint {base_url}/auth/o2/token",
+            "# press Ctrl+C to stop",
+        ]
+        print("\n".join(lines), flush=True)
+        (stop or threading.Event()).wait()
+    except KeyboardInterrupt:
+        print("amzcancel sandbox: stopped", file=sys.stderr)
+    finally:
+        server.__exit__(None, None, None)
+    return 0

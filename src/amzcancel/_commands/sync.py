@@ -1,0 +1,163 @@
+"""``amzcancel sync``: bring the store up to date with Amazon.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+from amzcancel.sync._result import SyncProgress, SyncResult
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``sync`` to the CLI."""
+    parser = subparsers.add_parser(
+        "sync",
+        help="bring the local store up to date with Amazon",
+        description=(
+            "Poll Amazon for orders updated since the last sync and record every buyer "
+            "cancellation request. Credentials come from LWA_APP_ID, LWA_CLIENT_SECRET, "
+            "SP_API_REFRESH_TOKEN (MWS: MWS_ACCESS_KEY, MWS_SECRET_KEY, MWS_SELLER_ID)."
+        ),
+    )
+    parser.add_argument(
+        "--api",
+        choices=("auto", "2026", "v0", "mws"),
+        default="auto",
+        help="orders API (default auto: Orders 2026-01-01, else v0)",
+    )
+    parser.add_argument("--store", default="amzcancel.db", metavar="PATH", help="SQLite store")
+    parser.add_argument(
+        "--since",
+        type=_parse_since,
+        metavar="ISO8601",
+        help="where the first sync starts (default 7 days back; UTC if no offset is given)",
+    )
+    parser.add_argument(
+        "--marketplace",
+        action="append",
+        dest="marketplaces",
+        metavar="ID",
+        help="marketplace id, repeatable (default ATVPDKIKX0DER)",
+    )
+    parser.add_argument("--endpoint", metavar="URL", help="SP-API (or MWS) base URL")
+    parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
+    parser.add_argument(
+        "--sandbox", action="store_true", help="sync the built-in simulated marketplace"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.set_defaults(handler=run)
+
+
+def _parse_since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one sync with the parsed arguments; returns the exit status."""
+    from amzcancel.sync.facade import DEFAULT_MARKETPLACE, OrderSync
+
+    options: dict[str, Any] = {
+        "store": args.store,
+        "api": args.api,
+        "since": args.since,
+        "marketplaces": args.marketplaces or [DEFAULT_MARKETPLACE],
+    }
+    progress = _ProgressRelay()
+    options["on_progress"] = progress
+    if args.sandbox:
+        sync = OrderSync.sandbox(**options)
+    else:
+        sync = OrderSync(endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, **options)
+    with sync:
+        _ = sync.account  # resolves the credentials: a missing variable fails before any output
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
+        with _progress(console) as progress.target:
+            result = sync.run_once()
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        _print_summary(result, sandbox=args.sandbox)
+    return 0
+
+
+class _ProgressRelay:
+    """The engine's progress callback, forwarding to the display once it is up."""
+
+    def __init__(self) -> None:
+        self.target: Callable[[SyncProgress], None] | None = None
+
+    def __call__(self, progress: SyncProgress) -> None:
+        if self.target is not None:
+            self.target(progress)
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
+    """A rich progress line on stderr; yields the engine's ``on_progress`` callback."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[fetched]}"),
+        TextColumn("{task.fields[detail]}"),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task("sync", total=None, fetched="", detail="")
+
+    def update(p: SyncProgress) -> None:
+        total = p.item_fetches_planned or None
+        detail = (
+            f"pages {p.pages} · orders {p.orders_seen} · items {p.items_seen} · "
+            f"requests {p.requests} · rate-limit waits {p.rate_limit_wait_seconds:.1f}s · "
+            f"429s {p.throttled}" + (f" · restarts {p.restarts}" if p.restarts else "")
+        )
+        fetched = f"item calls {p.item_fetches_done}/{total} ·" if total else ""
+        progress.update(
+            task,
+            description=f"sync {p.api}",
+            total=total,
+            completed=p.item_fetches_done,
+            fetched=fetched,
+            detail=detail,
+        )
+
+    with progress:
+        try:
+            yield update
+        except BaseException:
+            # An error is reported on one line of its own; the bar leaves nothing behind.
+            progress.live.transient = True
+            raise
+
+
+def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
+    out = sys.stdout
+    out.write(
+        f"synced {result.orders_seen} orders ({result.orders_changed} new or changed, "
+        f"{result.items_seen} items) via {result.api} in {result.seconds:.1f}s; "
+        f"{result.requests} requests, {result.throttled} throttled\n"
+    )
+    out.write(
+        f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
+        "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")
+    )

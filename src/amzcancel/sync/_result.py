@@ -1,0 +1,142 @@
+"""What a sync run reports: live progress while it runs, and a summary when it ends.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from amzcancel.models import format_utc
+
+__all__ = ["StatsLike", "SyncProgress", "SyncResult", "WindowRecord"]
+
+
+class StatsLike(Protocol):
+    """The transport counters the engine reads (``TransportStats`` has them).
+
+    Added in 0.1.0.
+    """
+
+    @property
+    def requests(self) -> int: ...
+    @property
+    def throttled(self) -> int: ...
+    @property
+    def rate_limit_wait_seconds(self) -> float: ...
+    @property
+    def requests_by_operation(self) -> Mapping[str, int]: ...
+
+
+@dataclass
+class SyncProgress:
+    """Counters of a run in progress, handed to the ``on_progress`` callback.
+
+    Added in 0.1.0.
+    """
+
+    api: str = ""
+    """The API being read (``spapi-2026``, ``spapi-v0``, ``mws``)."""
+    pages: int = 0
+    """Listing pages read."""
+    orders_seen: int = 0
+    """Orders listed (an order listed twice counts twice)."""
+    orders_changed: int = 0
+    """Listed orders that were new or changed since stored, and so were (re)stored."""
+    items_seen: int = 0
+    """Items read, inline or by item calls."""
+    item_fetches_planned: int = 0
+    """Orders whose items must be fetched (v0, MWS)."""
+    item_fetches_done: int = 0
+    """Orders whose items have been fetched."""
+    requests: int = 0
+    """HTTP requests sent so far (retries included)."""
+    throttled: int = 0
+    """429s (and MWS throttles) received so far."""
+    rate_limit_wait_seconds: float = 0.0
+    """Time spent pacing before sending, so far."""
+    restarts: int = 0
+    """Window restarts after an expired page token."""
+
+
+@dataclass(frozen=True)
+class WindowRecord:
+    """One window a run covered, and the cursor it committed.
+
+    Added in 0.1.0.
+    """
+
+    api: str
+    marketplace_ids: tuple[str, ...]
+    after: datetime
+    before: datetime
+    cursor: datetime | None
+    """The committed cursor (Amazon's echoed upper bound); ``None`` if nothing was due."""
+
+    def to_json(self) -> dict[str, Any]:
+        """This record as JSON-ready values."""
+        return {
+            "api": self.api,
+            "marketplace_ids": list(self.marketplace_ids),
+            "after": format_utc(self.after),
+            "before": format_utc(self.before),
+            "cursor": None if self.cursor is None else format_utc(self.cursor),
+        }
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """The summary of one sync run.
+
+    Added in 0.1.0.
+    """
+
+    account: str
+    api: str
+    """The API that was read (after ``auto`` chose one)."""
+    marketplace_ids: tuple[str, ...]
+    windows: tuple[WindowRecord, ...]
+    pages: int
+    orders_seen: int
+    orders_changed: int
+    items_seen: int
+    item_fetches: int
+    """Orders whose items were fetched by an item call (0 with Orders 2026-01-01)."""
+    events: int
+    """Events appended to the outbox by this run."""
+    events_by_type: Mapping[str, int]
+    buyer_cancel_requests: int
+    """Open buyer-cancel requests in the store for this account after the run."""
+    requests: int
+    requests_by_operation: Mapping[str, int]
+    throttled: int
+    rate_limit_wait_seconds: float
+    restarts: int
+    seconds: float
+    """Wall time of the run."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``amzcancel sync --json`` summary object."""
+        return {
+            "account": self.account,
+            "api": self.api,
+            "marketplaces": list(self.marketplace_ids),
+            "window": [w.to_json() for w in self.windows],
+            "pages": self.pages,
+            "orders_seen": self.orders_seen,
+            "orders_changed": self.orders_changed,
+            "items_seen": self.items_seen,
+            "item_fetches": self.item_fetches,
+            "events": self.events,
+            "events_by_type": dict(self.events_by_type),
+            "buyer_cancel_requests": self.buyer_cancel_requests,
+            "requests": self.requests,
+            "requests_by_operation": dict(self.requests_by_operation),
+            "throttled": self.throttled,
+            "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
+            "restarts": self.restarts,
+            "seconds": round(self.seconds, 3),
+        }

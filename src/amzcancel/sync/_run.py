@@ -1,0 +1,113 @@
+"""The bookkeeping of one sync run: live counters, transport deltas, the final summary.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
+from amzcancel.sync._window import Window
+
+__all__ = ["RunLedger", "bounds", "first_error"]
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that broke a task group (not the cancellations it caused)."""
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            return first_error(error)
+        if not isinstance(error, asyncio.CancelledError):
+            return error
+    return group.exceptions[0]
+
+
+def bounds(window: Window) -> tuple[datetime, datetime]:
+    """A window's bounds, for a :class:`WindowRecord`."""
+    return window.after, window.before
+
+
+class RunLedger:
+    """The counters of one run.
+
+    Transport counters are reported as differences from the run's start, so a client (or a
+    rate limiter) shared between runs does not inflate a run's figures.
+    """
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        marketplace_ids: tuple[str, ...],
+        api: str,
+        stats: Callable[[], StatsLike] | None,
+        on_progress: Callable[[SyncProgress], None] | None,
+    ) -> None:
+        self._account = account
+        self._marketplace_ids = marketplace_ids
+        self._stats = stats
+        self._on_progress = on_progress
+        self.started = time.perf_counter()
+        self.progress = SyncProgress(api=api)
+        self.windows: list[WindowRecord] = []
+        self.events: Counter[str] = Counter()
+        base = stats() if stats else None
+        self._base_requests = base.requests if base else 0
+        self._base_throttled = base.throttled if base else 0
+        self._base_wait = base.rate_limit_wait_seconds if base else 0.0
+        self._base_ops = dict(base.requests_by_operation) if base else {}
+
+    def count_events(self, events: Sequence[object]) -> None:
+        """Count the events one store write appended, by type."""
+        for event in events:
+            kind = getattr(event, "type", "unknown")
+            self.events[str(getattr(kind, "value", kind))] += 1
+
+    def _refresh(self) -> dict[str, int]:
+        if self._stats is None:
+            return {}
+        stats = self._stats()
+        self.progress.requests = stats.requests - self._base_requests
+        self.progress.throttled = stats.throttled - self._base_throttled
+        self.progress.rate_limit_wait_seconds = stats.rate_limit_wait_seconds - self._base_wait
+        ops = {
+            op: count - self._base_ops.get(op, 0)
+            for op, count in stats.requests_by_operation.items()
+        }
+        return {op: n for op, n in sorted(ops.items()) if n}
+
+    def emit(self) -> None:
+        """Hand the current counters to the progress callback, if any."""
+        if self._on_progress is not None:
+            self._refresh()
+            self._on_progress(self.progress)
+
+    def result(self, pending: Sequence[object]) -> SyncResult:
+        """The run's summary; ``pending`` are the account's open requests after the run."""
+        ops = self._refresh()
+        p = self.progress
+        return SyncResult(
+            account=self._account,
+            api=p.api,
+            marketplace_ids=self._marketplace_ids,
+            windows=tuple(self.windows),
+            pages=p.pages,
+            orders_seen=p.orders_seen,
+            orders_changed=p.orders_changed,
+            items_seen=p.items_seen,
+            item_fetches=p.item_fetches_done,
+            events=sum(self.events.values()),
+            events_by_type=dict(self.events),
+            buyer_cancel_requests=len(pending),
+            requests=p.requests,
+            requests_by_operation=ops,
+            throttled=p.throttled,
+            rate_limit_wait_seconds=p.rate_limit_wait_seconds,
+            restarts=p.restarts,
+            seconds=time.perf_counter() - self.started,
+        )

@@ -1,0 +1,385 @@
+"""OrderSync: the one-screen API for ERP code.
+
+::
+
+    from amzcancel.sync import OrderSync
+    from amzcancel.transport import LwaCredentials
+
+    sync = OrderSync(store="amzcancel.db", credentials=LwaCredentials.from_env(),
+                     marketplaces=["ATVPDKIKX0DER"])
+    sync.run_once()
+    for event in sync.events():
+        erp.handle(event)
+        sync.ack([event.id])
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self
+
+import httpx
+
+from amzcancel._clock import Clock, FakeClock, SystemClock
+from amzcancel.errors import ConfigError
+from amzcancel.sync._protocol import Event, PendingRequest, Store
+from amzcancel.sync._result import SyncProgress, SyncResult
+from amzcancel.sync._sources import MwsSource, OrderSource, SpApi2026Source, SpApiV0Source
+from amzcancel.sync._window import DEFAULT_OVERLAP, DEFAULT_SAFETY
+from amzcancel.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
+from amzcancel.transport import (
+    AsyncMwsClient,
+    AsyncSpApiClient,
+    LwaCredentials,
+    MwsCredentials,
+    RateLimiter,
+)
+
+if TYPE_CHECKING:
+    from amzcancel.sandbox import Marketplace
+
+__all__ = ["DEFAULT_INTERVAL_SECONDS", "DEFAULT_MARKETPLACE", "Api", "OrderSync"]
+
+_log = logging.getLogger("amzcancel.sync")
+
+Api = Literal["auto", "2026", "v0", "mws"]
+"""Which orders API to read: ``auto`` prefers Orders 2026-01-01 and falls back to v0."""
+
+DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
+"""amazon.com."""
+
+DEFAULT_INTERVAL_SECONDS = 180.0
+"""``run_forever``'s pause between runs: searchOrders restores one call per ~180 s."""
+
+SANDBOX_ACCOUNT = "sandbox"
+
+
+class OrderSync:
+    """Keep a store in step with one seller's Amazon orders.
+
+    Args:
+        store: a :class:`~amzcancel.sync.Store`, or a path for a SQLite store (opened here and
+            closed by :meth:`close`).
+        credentials: :class:`LwaCredentials` (SP-API) or :class:`MwsCredentials` (``api="mws"``);
+            ``None`` reads ``LWA_APP_ID``, ``LWA_CLIENT_SECRET``, ``SP_API_REFRESH_TOKEN`` (MWS:
+            ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID``) at each run.
+        marketplaces: marketplace ids read together in one listing (up to 50 per call).
+        api: ``auto`` (Orders 2026-01-01, falling back to v0 when not enabled), ``2026``,
+            ``v0`` or ``mws``.
+        account: the name rows are stored under; default ``spapi:<hash of app id and refresh
+            token>`` or ``mws:<seller id>``. Pass one to keep it stable across re-authorizations.
+        since: where the first sync starts (default 7 days back); ignored once a cursor exists.
+        endpoint: the SP-API (or MWS) base URL; default from ``region``.
+        lwa_endpoint: the LWA token URL.
+        region: ``na``, ``eu`` or ``fe``.
+        overlap, safety, concurrency: engine tuning, see :class:`~amzcancel.sync.SyncEngine`.
+        clock: the clock for windows and pacing (tests: ``FakeClock``).
+        transport: an httpx async transport (tests, the sandbox).
+        on_progress: receives live counters during a run.
+
+    Added in 0.1.0.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store | str | os.PathLike[str] = "amzcancel.db",
+        credentials: LwaCredentials | MwsCredentials | None = None,
+        marketplaces: Sequence[str] = (DEFAULT_MARKETPLACE,),
+        api: Api = "auto",
+        account: str | None = None,
+        since: datetime | None = None,
+        endpoint: str | None = None,
+        lwa_endpoint: str | None = None,
+        region: str = "na",
+        overlap: timedelta = DEFAULT_OVERLAP,
+        safety: timedelta = DEFAULT_SAFETY,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        on_progress: Callable[[SyncProgress], None] | None = None,
+    ) -> None:
+        if api not in ("auto", "2026", "v0", "mws"):
+            raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
+        if not marketplaces:
+            raise ConfigError("at least one marketplace id is needed")
+        if isinstance(store, str | os.PathLike):
+            from amzcancel.sync.store import SqliteStore
+
+            self._store: Store = SqliteStore(store)
+            self._owns_store = True
+        else:
+            self._store, self._owns_store = store, False
+        self._credentials = credentials
+        self._marketplaces = tuple(marketplaces)
+        self._api: Api = api
+        self._account = account
+        self._engine_options: dict[str, Any] = {
+            "since": since,
+            "overlap": overlap,
+            "safety": safety,
+            "concurrency": concurrency,
+            "on_progress": on_progress,
+        }
+        self._endpoint = endpoint
+        self._lwa_endpoint = lwa_endpoint
+        self._region = region
+        self._clock: Clock = clock or SystemClock()
+        self._transport = transport
+        # One limiter for every run, so pacing carries over between runs of run_forever.
+        self._limiter = RateLimiter(clock=self._clock)
+        self._only_v0 = False
+        self._sandbox: Marketplace | None = None
+
+    @classmethod
+    def sandbox(
+        cls,
+        *,
+        store: Store | str | os.PathLike[str] = "amzcancel.db",
+        marketplace: Marketplace | None = None,
+        api: Api = "auto",
+        **options: Any,
+    ) -> OrderSync:
+        """An OrderSync against the built-in simulated marketplace: no credentials needed.
+
+        Args:
+            store: as for :class:`OrderSync`.
+            marketplace: a :class:`~amzcancel.sandbox.Marketplace`; default one with a fixed
+                seed, a few hundred orders and a high speed factor, on a simulated clock that
+                starts at today's midnight UTC (so every run of a day sees the same orders).
+            api: as for :class:`OrderSync`; ``mws`` uses the sandbox's MWS credentials.
+            **options: further :class:`OrderSync` arguments (``since``, ``on_progress``...).
+        """
+        from amzcancel.sandbox import (
+            SANDBOX_LWA_CREDENTIALS,
+            SANDBOX_MWS_CREDENTIALS,
+            Marketplace,
+        )
+
+        if marketplace is None:
+            # The demo marketplace sells where the sync looks (amazon.com by default).
+            marketplaces = tuple(options.get("marketplaces", (DEFAULT_MARKETPLACE,)))
+            marketplace = Marketplace(
+                clock=_sandbox_clock(), marketplace_ids=marketplaces, **SANDBOX_DEFAULTS
+            )
+        mp = marketplace
+        credentials = SANDBOX_MWS_CREDENTIALS if api == "mws" else SANDBOX_LWA_CREDENTIALS
+        options.setdefault("account", SANDBOX_ACCOUNT)
+        sync = cls(
+            store=store,
+            credentials=credentials,
+            api=api,
+            clock=mp.clock,
+            transport=mp.transport(),
+            endpoint=SANDBOX_ENDPOINT,
+            lwa_endpoint=SANDBOX_ENDPOINT + "/auth/o2/token",
+            **options,
+        )
+        sync._sandbox = mp
+        return sync
+
+    @property
+    def store(self) -> Store:
+        """The store this sync writes to."""
+        return self._store
+
+    @property
+    def marketplace(self) -> Marketplace | None:
+        """The simulated marketplace, for an OrderSync made by :meth:`sandbox`."""
+        return self._sandbox
+
+    @property
+    def account(self) -> str:
+        """The account name rows are stored under."""
+        if self._account is None:
+            self._account = _default_account(self._resolved_credentials())
+        return self._account
+
+    def run_once(self) -> SyncResult:
+        """Run one sync and return its summary (blocking; see :meth:`arun_once` for asyncio).
+
+        Raises:
+            AmzCancelError: configuration, Amazon or store failure; nothing stored is lost.
+        """
+        return asyncio.run(self.arun_once())
+
+    async def arun_once(self) -> SyncResult:
+        """Run one sync inside a running event loop."""
+        credentials = self._resolved_credentials()
+        common: dict[str, Any] = {
+            "endpoint": self._endpoint,
+            "region": self._region,
+            "transport": self._transport,
+            "clock": self._clock,
+            "rate_limiter": self._limiter,
+        }
+        sources: list[OrderSource]
+        client: AsyncMwsClient | AsyncSpApiClient
+        if isinstance(credentials, MwsCredentials):
+            client = AsyncMwsClient(credentials=credentials, **common)
+            sources = [MwsSource(client)]
+        else:
+            client = AsyncSpApiClient(
+                credentials=credentials, lwa_endpoint=self._lwa_endpoint, **common
+            )
+            sources = self._spapi_sources(client)
+        engine = SyncEngine(
+            store=self._store,
+            sources=sources,
+            account=self.account,
+            marketplace_ids=self._marketplaces,
+            clock=self._clock,
+            stats=lambda: client.stats,
+            **self._engine_options,
+        )
+        try:
+            result = await engine.run()
+        finally:
+            if self._api == "auto" and engine.api == SpApiV0Source.api:
+                self._only_v0 = True
+            await client.aclose()
+        return result
+
+    def _spapi_sources(self, client: AsyncSpApiClient) -> list[OrderSource]:
+        if self._api == "v0" or (self._api == "auto" and self._only_v0):
+            return [SpApiV0Source(client)]
+        if self._api == "2026":
+            return [SpApi2026Source(client)]
+        return [SpApi2026Source(client), SpApiV0Source(client)]
+
+    def _resolved_credentials(self) -> LwaCredentials | MwsCredentials:
+        if self._credentials is not None:
+            if self._api == "mws" and not isinstance(self._credentials, MwsCredentials):
+                raise ConfigError("api 'mws' needs MwsCredentials")
+            if self._api != "mws" and isinstance(self._credentials, MwsCredentials):
+                raise ConfigError(f"api {self._api!r} needs LwaCredentials")
+            return self._credentials
+        names = MWS_ENV if self._api == "mws" else LWA_ENV
+        missing = [name for name in names if not os.environ.get(name)]
+        if missing:
+            raise ConfigError(
+                "missing environment variable(s) "
+                + ", ".join(missing)
+                + " (or use the sandbox: amzcancel sync --sandbox)"
+            )
+        self._credentials = (
+            MwsCredentials.from_env() if self._api == "mws" else LwaCredentials.from_env()
+        )
+        return self._credentials
+
+    def run_forever(
+        self,
+        *,
+        interval: float | timedelta = DEFAULT_INTERVAL_SECONDS,
+        max_runs: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_result: Callable[[SyncResult], None] | None = None,
+    ) -> int:
+        """Sync, wait ``interval``, repeat; returns the number of runs made.
+
+        A run that fails on the network or at Amazon (after the client's own retries) is logged
+        and tried again at the next interval: nothing stored is lost, and the cursor has not
+        moved past what failed. Configuration and store errors end the loop.
+
+        Args:
+            interval: the pause between runs (seconds or a timedelta), on this sync's clock.
+            max_runs: stop after this many runs (``None``: until ``should_stop``).
+            should_stop: checked before each run and during the pause.
+            on_result: receives each successful run's summary.
+        """
+        from amzcancel.errors import APIError, AuthError, TransportError
+
+        seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
+        runs = 0
+        while max_runs is None or runs < max_runs:
+            if should_stop is not None and should_stop():
+                break
+            try:
+                result = self.run_once()
+            except AuthError:
+                raise
+            except (TransportError, APIError) as exc:
+                _log.warning("sync run failed, retrying in %.0f s: %s", seconds, exc)
+            else:
+                if on_result is not None:
+                    on_result(result)
+            runs += 1
+            if max_runs is not None and runs >= max_runs:
+                break
+            self._pause(seconds, should_stop)
+        return runs
+
+    def _pause(self, seconds: float, should_stop: Callable[[], bool] | None) -> None:
+        deadline = self._clock.monotonic() + seconds
+        while (remaining := deadline - self._clock.monotonic()) > 0:
+            if should_stop is not None and should_stop():
+                return
+            self._clock.sleep(min(remaining, 1.0))
+
+    def events(
+        self, *, after_id: int = 0, include_acked: bool = False, limit: int | None = None
+    ) -> list[Event]:
+        """Outbox events (unacknowledged by default), oldest first."""
+        return self._store.events(after_id=after_id, include_acked=include_acked, limit=limit)
+
+    def ack(self, events: Iterable[Event | int]) -> int:
+        """Acknowledge events (or event ids); returns how many were newly acknowledged."""
+        return self._store.ack(e.id if isinstance(e, Event) else e for e in events)
+
+    def pending(self) -> list[PendingRequest]:
+        """Open buyer-cancel requests of this account (order neither shipped nor canceled)."""
+        return self._store.pending_requests(account=self.account)
+
+    def close(self) -> None:
+        """Close the store if this sync opened it."""
+        if self._owns_store:
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+LWA_ENV = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
+MWS_ENV = ("MWS_ACCESS_KEY", "MWS_SECRET_KEY", "MWS_SELLER_ID")
+
+SANDBOX_ENDPOINT = "https://sandbox.amzcancel.invalid"
+"""The base URL sandbox clients are given; the in-process transport answers every host."""
+
+SANDBOX_DEFAULTS: dict[str, Any] = {"seed": 7, "orders": 300, "speed": 2000.0, "days": 6.0}
+"""The demo marketplace: fixed seed, a few hundred orders, fast enough to finish in seconds."""
+
+
+def _sandbox_clock() -> FakeClock:
+    """A simulated clock starting at today's midnight UTC.
+
+    The demo marketplace is generated relative to its clock's start; starting every run of a
+    day at the same instant makes it the same marketplace each time, so a second
+    ``amzcancel sync --sandbox`` finds nothing new, as a second sync against Amazon would. On
+    simulated time rate-limit waits pass at once, while client and marketplace still agree on
+    every bucket.
+    """
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return FakeClock(today)
+
+
+def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:
+    """``mws:<seller id>``, or ``spapi:`` and a short hash naming one authorization."""
+    if isinstance(credentials, MwsCredentials):
+        return f"mws:{credentials.seller_id}"
+    # The partner key is the seller id when given, else a digest (never the secret itself).
+    return f"spapi:{credentials.partner_key}"

@@ -1,0 +1,97 @@
+"""``amzcancel sync``: arguments, credentials from the environment, the JSON summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from amzcancel.cli import main
+
+
+def test_missing_credentials_is_one_line_naming_the_variables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without LWA variables the command exits 2 with one line that names them."""
+    status = main(["sync", "--store", str(tmp_path / "a.db")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1
+    for name in ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN"):
+        assert name in err[0]
+
+
+def test_mws_names_the_mws_variables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--api mws asks for the MWS variables that are missing, and only those."""
+    monkeypatch.setenv("MWS_ACCESS_KEY", "AKIAEXAMPLE")
+    status = main(["sync", "--api", "mws", "--store", str(tmp_path / "a.db")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "MWS_SECRET_KEY" in err
+    assert "MWS_SELLER_ID" in err
+    assert "MWS_ACCESS_KEY" not in err
+
+
+def test_bad_since_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --since that is not ISO 8601 exits 2 with one line, before anything runs."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sync", "--sandbox", "--since", "last tuesday", "--store", str(tmp_path / "a.db")])
+    assert exit_info.value.code == 2
+    assert "ISO 8601" in capsys.readouterr().err
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_unknown_api_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """--api only takes auto, 2026, v0 and mws."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sync", "--api", "v1"])
+    assert exit_info.value.code == 2
+
+
+def test_sandbox_json_summary_has_the_contract_fields(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--sandbox --json prints one object with the documented counters on stdout."""
+    store = tmp_path / "amzcancel.db"
+    status = main(["sync", "--sandbox", "--json", "--store", str(store)])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert status == 0
+    assert len(out) == 1
+    summary = json.loads(out[0])
+    for field in ("orders_seen", "items_seen", "buyer_cancel_requests", "requests", "throttled"):
+        assert isinstance(summary[field], int)
+    assert isinstance(summary["seconds"], float)
+    assert summary["api"] == "spapi-2026"
+    assert summary["orders_seen"] > 100
+    assert summary["buyer_cancel_requests"] > 0
+    assert summary["marketplaces"] == ["ATVPDKIKX0DER"]
+    assert summary["requests_by_operation"]["searchOrders"] >= 1
+
+
+def test_sandbox_second_run_finds_nothing_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Running the sandbox sync twice on one store adds no events the second time."""
+    store = str(tmp_path / "amzcancel.db")
+    assert main(["sync", "--sandbox", "--json", "--api", "v0", "--store", store]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert main(["sync", "--sandbox", "--json", "--api", "v0", "--store", store]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert first["events"] > 0
+    assert first["item_fetches"] == first["orders_changed"]
+    assert second["events"] == 0
+    assert second["item_fetches"] == 0
+    assert second["buyer_cancel_requests"] == first["buyer_cancel_requests"]
+
+
+def test_human_summary_points_to_pending(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --json the command says what it did and how to list the requests."""
+    assert main(["sync", "--sandbox", "--store", str(tmp_path / "a.db")]) == 0
+    out = capsys.readouterr().out
+    assert "open buyer cancel requests" in out
+    assert "amzcancel pending" in out

@@ -1,0 +1,125 @@
+"""OrderSync: configuration errors, the run loop, and a store failing mid-run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amzcancel._clock import FakeClock
+from amzcancel.errors import ConfigError, ServerError, StoreError
+from amzcancel.models import Order
+from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
+from amzcancel.sync import CursorKey, Event, OrderSync, SqliteStore, SyncResult
+
+
+class FailingStore(SqliteStore):
+    """A SQLite store whose ``apply`` fails once, after ``fail_after`` successful writes."""
+
+    def __init__(self, path: Path, fail_after: int) -> None:
+        super().__init__(path)
+        self.fail_after = fail_after
+        self.writes = 0
+
+    def apply(
+        self,
+        account: str,
+        orders: Sequence[Order],
+        *,
+        cursor: tuple[CursorKey, datetime] | None = None,
+    ) -> list[Event]:
+        if self.writes == self.fail_after:
+            self.writes += 1
+            raise StoreError("disk full")
+        self.writes += 1
+        return super().apply(account, orders, cursor=cursor)
+
+
+def sandbox_sync(mp: Marketplace, store: Any, **kw: Any) -> OrderSync:
+    """An OrderSync on the marketplace, starting before all its orders."""
+    return OrderSync.sandbox(
+        store=store, marketplace=mp, since=mp.clock.now() - timedelta(days=8), **kw
+    )
+
+
+def test_store_failure_mid_run_keeps_the_cursor_and_the_rerun_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """A write failing halfway leaves the old cursor; the rerun completes, events once each."""
+    mp = Marketplace(seed=6, orders=150, clock=FakeClock())
+    store = FailingStore(tmp_path / "s.db", fail_after=1)
+    sync = sandbox_sync(mp, store, api="v0")
+    with pytest.raises(StoreError):
+        sync.run_once()
+    key = CursorKey("sandbox", "spapi-v0", ("ATVPDKIKX0DER",))
+    assert store.get_cursor(key) is None
+    stored_before = len(store.events(include_acked=True))
+    assert stored_before > 0  # the first batch was written before the failure
+    result = sync.run_once()
+    assert store.get_cursor(key) is not None
+    assert result.item_fetches < 150  # what was stored was not fetched again
+    events = store.events(include_acked=True)
+    keys = [(e.type, e.amazon_order_id, e.order_item_id) for e in events]
+    assert len(keys) == len(set(keys))
+    assert {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()} == (
+        mp.truth().buyer_cancel_requests
+    )
+    store.close()
+
+
+def test_run_forever_survives_a_failed_run_and_stops_when_asked(tmp_path: Path) -> None:
+    """A run failing at Amazon is logged and retried next interval; should_stop ends the loop."""
+    mp = Marketplace(seed=6, orders=20, clock=FakeClock())
+    results: list[SyncResult] = []
+    with sandbox_sync(mp, tmp_path / "s.db") as sync:
+        calls = {"n": 0}
+        original = sync.arun_once
+
+        async def flaky() -> SyncResult:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise ServerError("Service is temporarily unavailable.", status_code=503)
+            return await original()
+
+        sync.arun_once = flaky  # type: ignore[method-assign]
+        runs = sync.run_forever(
+            interval=60, should_stop=lambda: len(results) >= 2, on_result=results.append
+        )
+    assert runs == 3
+    assert len(results) == 2
+    assert results[0].events > 0
+
+
+def test_credentials_must_match_the_api(tmp_path: Path) -> None:
+    """MWS keys with an SP-API choice (or the reverse) are a configuration error."""
+    with (
+        OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_MWS_CREDENTIALS) as sync,
+        pytest.raises(ConfigError),
+    ):
+        sync.run_once()
+    with (
+        OrderSync(store=tmp_path / "b.db", credentials=SANDBOX_LWA_CREDENTIALS, api="mws") as sync,
+        pytest.raises(ConfigError),
+    ):
+        sync.run_once()
+
+
+def test_unknown_api_and_empty_marketplaces_are_refused(tmp_path: Path) -> None:
+    """Bad arguments fail at construction with our error, not later."""
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "a.db", api="v1")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "a.db", marketplaces=[])
+
+
+def test_default_account_names_the_seller_without_the_secret(tmp_path: Path) -> None:
+    """The default account is derived from the credentials and never contains a secret."""
+    with OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_LWA_CREDENTIALS) as sync:
+        account = sync.account
+    assert account.startswith("spapi:")
+    assert SANDBOX_LWA_CREDENTIALS.refresh_token.get_secret_value() not in account
+    with OrderSync(store=tmp_path / "b.db", credentials=SANDBOX_MWS_CREDENTIALS, api="mws") as sync:
+        assert sync.account == f"mws:{SANDBOX_MWS_CREDENTIALS.seller_id}"
