@@ -94,17 +94,20 @@ def test_run_forever_survives_a_failed_run_and_stops_when_asked(tmp_path: Path) 
 
 
 def test_credentials_must_match_the_api(tmp_path: Path) -> None:
-    """MWS keys with an SP-API choice (or the reverse) are a configuration error."""
-    with (
-        OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_MWS_CREDENTIALS) as sync,
-        pytest.raises(ConfigError),
-    ):
-        sync.run_once()
-    with (
-        OrderSync(store=tmp_path / "b.db", credentials=SANDBOX_LWA_CREDENTIALS, api="mws") as sync,
-        pytest.raises(ConfigError),
-    ):
-        sync.run_once()
+    """MWS keys with an SP-API choice (or the reverse) fail at construction, creating no store."""
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_MWS_CREDENTIALS)
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "b.db", credentials=SANDBOX_LWA_CREDENTIALS, api="mws")
+    assert not (tmp_path / "a.db").exists()
+    assert not (tmp_path / "b.db").exists()
+
+
+def test_missing_environment_credentials_create_no_store(tmp_path: Path) -> None:
+    """Without LWA variables the constructor fails before any database file is made."""
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "c.db")
+    assert not (tmp_path / "c.db").exists()
 
 
 def test_unknown_api_and_empty_marketplaces_are_refused(tmp_path: Path) -> None:

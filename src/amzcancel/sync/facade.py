@@ -110,6 +110,11 @@ class OrderSync:
             raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
         if not marketplaces:
             raise ConfigError("at least one marketplace id is needed")
+        self._api: Api = api
+        self._credentials = credentials
+        # Resolve credentials before touching the store: a missing variable must not leave an
+        # empty database file behind.
+        self._credentials = self._resolved_credentials()
         if isinstance(store, str | os.PathLike):
             from amzcancel.sync.store import SqliteStore
 
@@ -117,9 +122,7 @@ class OrderSync:
             self._owns_store = True
         else:
             self._store, self._owns_store = store, False
-        self._credentials = credentials
         self._marketplaces = tuple(marketplaces)
-        self._api: Api = api
         self._account = account
         self._engine_options: dict[str, Any] = {
             "since": since,
