@@ -47,7 +47,7 @@ if typing.TYPE_CHECKING:
         approve_cancellation,
         recommended_reason,
     )
-    from amzcancel.sync import Event, EventType, OrderSync, SqliteStore, Store
+    from amzcancel.sync import Event, EventType, OrderSync, SqliteStore, Store, SyncResult
     from amzcancel.transport import (
         AsyncMwsClient,
         AsyncSpApiClient,
@@ -74,6 +74,7 @@ _LAZY: dict[str, str] = {
     "SpApiClient": "amzcancel.transport",
     "SqliteStore": "amzcancel.sync",
     "Store": "amzcancel.sync",
+    "SyncResult": "amzcancel.sync",
     "TransportStats": "amzcancel.transport",
     "allowed_cancel_reasons": "amzcancel.policy",
     "approve_cancellation": "amzcancel.policy",
@@ -136,6 +137,7 @@ __all__ = [
     "SpApiClient",
     "SqliteStore",
     "Store",
+    "SyncResult",
     "StoreError",
     "ThrottledError",
     "TransportError",
