@@ -4,7 +4,9 @@ The flow: createFeedDocument, upload the XML to the presigned URL (same Content-
 createFeed, poll getFeed until DONE/CANCELLED/FATAL, then getFeedDocument and download and
 parse the processing report. Pacing, retries and error mapping are the client's
 (``client.request``); waits between polls run on the client's clock, so a FakeClock makes
-tests instant. Both flows share every decision in :mod:`amzcancel.feeds._protocol`.
+tests instant. The flow itself is written once, as a generator of steps (:func:`_flow`); the
+sync and async functions only send its calls and take its sleeps, and every decision about the
+wire lives in :mod:`amzcancel.feeds._protocol`.
 
 Added in 0.1.0.
 """
@@ -12,7 +14,8 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
@@ -116,47 +119,19 @@ def submit_cancellation_feed(
     Added in 0.1.0.
     """
     wait = _clock_of(client, clock)
-    body = create_feed_body("-", marketplace_ids)  # validates marketplaces before any call
-    _log_overrides(feed)
-    document = parse_create_document(
-        client.request(
-            "POST",
-            f"{FEEDS_PATH}/documents",
-            operation="createFeedDocument",
-            json=create_document_body(),
-        )
-    )
-    client.request(
-        "PUT",
-        document.url,
-        operation=None,
-        content=feed.content,
-        headers={"Content-Type": FEED_CONTENT_TYPE},
-        authenticate=False,
-    )
-    body["inputFeedDocumentId"] = document.feed_document_id
-    feed_id = parse_create_feed(
-        client.request("POST", f"{FEEDS_PATH}/feeds", operation="createFeed", json=body)
-    )
-    logger.info("feed %s created; polling every %.0f s", feed_id, poll_interval)
-    deadline = wait.monotonic() + timeout
-    status = parse_feed(client.request("GET", feed_path(feed_id), operation="getFeed"))
-    while not status.is_final:
-        _check_deadline(wait, deadline, poll_interval, status)
-        wait.sleep(poll_interval)
-        status = parse_feed(client.request("GET", feed_path(feed_id), operation="getFeed"))
-    report = None
-    if status.result_feed_document_id is not None:
-        result = parse_feed_document(
-            client.request(
-                "GET",
-                document_path(status.result_feed_document_id),
-                operation="getFeedDocument",
-            )
-        )
-        download = client.request("GET", result.url, operation=None, authenticate=False)
-        report = _report(result, download)
-    return _outcome(feed, document, status, report)
+    flow = _flow(feed, marketplace_ids, wait, poll_interval, timeout)
+    answer: httpx.Response | None = None
+    while True:
+        try:
+            step = flow.send(answer)
+        except StopIteration as done:
+            submission: FeedSubmission = done.value
+            return submission
+        if isinstance(step, _Sleep):
+            wait.sleep(step.seconds)
+            answer = None
+        else:
+            answer = client.request(step.method, step.path, **step.options)
 
 
 async def asubmit_cancellation_feed(
@@ -173,17 +148,66 @@ async def asubmit_cancellation_feed(
     Added in 0.1.0.
     """
     wait = _clock_of(client, clock)
-    body = create_feed_body("-", marketplace_ids)
+    flow = _flow(feed, marketplace_ids, wait, poll_interval, timeout)
+    answer: httpx.Response | None = None
+    while True:
+        try:
+            step = flow.send(answer)
+        except StopIteration as done:
+            submission: FeedSubmission = done.value
+            return submission
+        if isinstance(step, _Sleep):
+            await wait.asleep(step.seconds)
+            answer = None
+        else:
+            answer = await client.request(step.method, step.path, **step.options)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One ``client.request`` the flow needs answered."""
+
+    method: str
+    path: str
+    options: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    """A pause between polls, on the flow's clock."""
+
+    seconds: float
+
+
+_Flow = Generator[_Call | _Sleep, httpx.Response | None, FeedSubmission]
+
+
+def _call(method: str, path: str, **options: Any) -> Generator[_Call, Any, httpx.Response]:
+    response: httpx.Response = yield _Call(method, path, options)
+    return response
+
+
+def _flow(
+    feed: CancellationFeed,
+    marketplace_ids: Sequence[str],
+    clock: Clock,
+    poll_interval: float,
+    timeout: float,
+) -> _Flow:
+    """The submission as steps, without I/O: both drivers send its calls and take its sleeps."""
+    body = create_feed_body("-", marketplace_ids)  # validates marketplaces before any call
     _log_overrides(feed)
     document = parse_create_document(
-        await client.request(
-            "POST",
-            f"{FEEDS_PATH}/documents",
-            operation="createFeedDocument",
-            json=create_document_body(),
+        (
+            yield from _call(
+                "POST",
+                f"{FEEDS_PATH}/documents",
+                operation="createFeedDocument",
+                json=create_document_body(),
+            )
         )
     )
-    await client.request(
+    yield from _call(
         "PUT",
         document.url,
         operation=None,
@@ -193,25 +217,27 @@ async def asubmit_cancellation_feed(
     )
     body["inputFeedDocumentId"] = document.feed_document_id
     feed_id = parse_create_feed(
-        await client.request("POST", f"{FEEDS_PATH}/feeds", operation="createFeed", json=body)
+        (yield from _call("POST", f"{FEEDS_PATH}/feeds", operation="createFeed", json=body))
     )
     logger.info("feed %s created; polling every %.0f s", feed_id, poll_interval)
-    deadline = wait.monotonic() + timeout
-    status = parse_feed(await client.request("GET", feed_path(feed_id), operation="getFeed"))
+    deadline = clock.monotonic() + timeout
+    status = parse_feed((yield from _call("GET", feed_path(feed_id), operation="getFeed")))
     while not status.is_final:
-        _check_deadline(wait, deadline, poll_interval, status)
-        await wait.asleep(poll_interval)
-        status = parse_feed(await client.request("GET", feed_path(feed_id), operation="getFeed"))
+        _check_deadline(clock, deadline, poll_interval, status)
+        yield _Sleep(poll_interval)
+        status = parse_feed((yield from _call("GET", feed_path(feed_id), operation="getFeed")))
     report = None
     if status.result_feed_document_id is not None:
         result = parse_feed_document(
-            await client.request(
-                "GET",
-                document_path(status.result_feed_document_id),
-                operation="getFeedDocument",
+            (
+                yield from _call(
+                    "GET",
+                    document_path(status.result_feed_document_id),
+                    operation="getFeedDocument",
+                )
             )
         )
-        download = await client.request("GET", result.url, operation=None, authenticate=False)
+        download = yield from _call("GET", result.url, operation=None, authenticate=False)
         report = _report(result, download)
     return _outcome(feed, document, status, report)
 

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from dateutil import parser as date_parser
 
 from amzcancel._clock import Clock
-from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
+from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, json_response, spapi_error
+from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._pages import PageTokens
 from amzcancel.sandbox._state import SimOrder
 
@@ -25,6 +27,7 @@ __all__ = [
     "BadInput",
     "MarketState",
     "Route",
+    "SpApiOperations",
     "format_time",
     "money_text",
     "parse_time",
@@ -141,10 +144,21 @@ class Window:
     after: datetime
     before: datetime
 
+    def date_of(self, order: SimOrder) -> datetime:
+        """The order's date this window is about (purchase or last update)."""
+        return order.purchase_date if self.by_created else order.last_update_date
+
     def matches(self, order: SimOrder) -> bool:
         """True when the order's date falls in the window (both ends included)."""
-        value = order.purchase_date if self.by_created else order.last_update_date
-        return self.after <= value <= self.before
+        return self.after <= self.date_of(order) <= self.before
+
+    def ordered_ids(self, orders: Iterable[SimOrder]) -> tuple[str, ...]:
+        """The ids of ``orders`` in the window, in listing order (by that date, then id)."""
+        selected = sorted(
+            (o for o in orders if self.matches(o)),
+            key=lambda o: (self.date_of(o), o.amazon_order_id),
+        )
+        return tuple(o.amazon_order_id for o in selected)
 
 
 def parse_window(
@@ -194,3 +208,39 @@ def parse_window(
     if before < after:
         raise BadInput(f"{before_name} must be equal to or after {after_name}")
     return Window(by_created, after, before)
+
+
+class SpApiOperations:
+    """Base of the SP-API operation classes: the state, the limits, answers with their headers.
+
+    Every SP-API answer carries ``x-amzn-RequestId`` and the bucket's
+    ``x-amzn-RateLimit-Limit``, errors included.
+    """
+
+    def __init__(self, state: MarketState, limits: RateLimits) -> None:
+        self._state = state
+        self._limits = limits
+
+    def _headers(self, bucket: str, request_id: str) -> list[tuple[str, str]]:
+        return [("x-amzn-RequestId", request_id), self._limits.header(bucket)]
+
+    def _answer(
+        self, bucket: str, status: int, body: dict[str, Any], request_id: str
+    ) -> SandboxResponse:
+        return json_response(status, body, self._headers(bucket, request_id))
+
+    def _error(
+        self, bucket: str, status: int, code: str, message: str, request_id: str
+    ) -> SandboxResponse:
+        return spapi_error(status, code, message, headers=self._headers(bucket, request_id))
+
+    def _find_order(
+        self, bucket: str, order_id: str, request_id: str
+    ) -> SimOrder | SandboxResponse:
+        """The order a path names, or the answer instead: 400 for a malformed id, 404."""
+        if not ORDER_ID_PATTERN.match(order_id):
+            return self._error(bucket, 400, "InvalidInput", "Invalid orderId", request_id)
+        order = self._state.find(order_id)
+        if order is None:
+            return self._error(bucket, 404, "NotFound", "Order not found", request_id)
+        return order

@@ -22,12 +22,10 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
-from amzcancel.sandbox._core import BadInput, MarketState, Route, format_time
+from amzcancel.sandbox._core import BadInput, MarketState, Route, SpApiOperations, format_time
 from amzcancel.sandbox._http import (
     SandboxRequest,
     SandboxResponse,
-    json_response,
-    spapi_error,
     xml_response,
 )
 from amzcancel.sandbox._limits import RateLimits
@@ -92,7 +90,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-class FeedsApi:
+class FeedsApi(SpApiOperations):
     """The feed operations and the sandbox's upload/download URLs.
 
     Args:
@@ -106,8 +104,7 @@ class FeedsApi:
     def __init__(
         self, state: MarketState, limits: RateLimits, *, processing_seconds: float
     ) -> None:
-        self._state = state
-        self._limits = limits
+        super().__init__(state, limits)
         self._processing = timedelta(seconds=processing_seconds)
         self._documents: dict[str, _Document] = {}
         self._feeds: dict[str, _Feed] = {}
@@ -134,14 +131,6 @@ class FeedsApi:
             return Route("getFeed", "feeds.getFeed", "spapi", self.get_feed)
         return None
 
-    def _headers(self, bucket: str, request_id: str) -> list[tuple[str, str]]:
-        return [("x-amzn-RequestId", request_id), self._limits.header(bucket)]
-
-    def _error(
-        self, bucket: str, status: int, code: str, message: str, rid: str
-    ) -> SandboxResponse:
-        return spapi_error(status, code, message, headers=self._headers(bucket, rid))
-
     def _new_id(self) -> str:
         return str(next(self._ids))
 
@@ -160,7 +149,7 @@ class FeedsApi:
         self._documents[document_id] = _Document(document_id, spec["contentType"])
         url = f"{request.base_url}{_UPLOADS}{document_id}"
         body = {"feedDocumentId": document_id, "url": url}
-        return json_response(201, body, self._headers(bucket, request_id))
+        return self._answer(bucket, 201, body, request_id)
 
     def upload(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
         """``PUT`` to a presigned upload URL: stores the feed content."""
@@ -202,7 +191,7 @@ class FeedsApi:
             "feedDocumentId": document_id,
             "url": f"{request.base_url}{_DOWNLOADS}{document_id}",
         }
-        return json_response(200, body, self._headers(bucket, request_id))
+        return self._answer(bucket, 200, body, request_id)
 
     # --- feeds -----------------------------------------------------------------------------
 
@@ -234,7 +223,7 @@ class FeedsApi:
             self._new_id(), marketplaces, document.document_id, now, now + self._processing
         )
         self._feeds[feed.feed_id] = feed
-        return json_response(202, {"feedId": feed.feed_id}, self._headers(bucket, request_id))
+        return self._answer(bucket, 202, {"feedId": feed.feed_id}, request_id)
 
     def get_feed(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
         """``GET /feeds/2021-06-30/feeds/{feedId}``."""
@@ -257,7 +246,7 @@ class FeedsApi:
         if feed.status in ("DONE", "FATAL"):
             body["processingEndTime"] = format_time(feed.done_at)
             body["resultFeedDocumentId"] = feed.result_document_id
-        return json_response(200, body, self._headers(bucket, request_id))
+        return self._answer(bucket, 200, body, request_id)
 
     def process_due(self, now: datetime) -> None:
         """Process every feed whose time has come (called before each request)."""

@@ -132,6 +132,10 @@ def _document(action: str, result: str, request_id: str) -> str:
     )
 
 
+def _is_index(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 6
+
+
 class MwsOrders:
     """The MWS Orders section over one :class:`MarketState`.
 
@@ -201,7 +205,8 @@ class MwsOrders:
                 request_id,
             )
         expected = sign_v2(self._secret_key, request.method, request.host, MWS_PATH, params)
-        if not hmac.compare_digest(expected, params["Signature"]):
+        # As bytes: compare_digest refuses text with non-ASCII characters (a 500, not a 403).
+        if not hmac.compare_digest(expected.encode(), params["Signature"].encode("utf-8")):
             return self.error(
                 403,
                 "SignatureDoesNotMatch",
@@ -251,7 +256,8 @@ class MwsOrders:
 
     def _numbered(self, params: dict[str, str], prefix: str) -> list[str]:
         keys = sorted(
-            (k for k in params if k.startswith(prefix) and k[len(prefix) :].isdigit()),
+            # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+            (k for k in params if k.startswith(prefix) and _is_index(k[len(prefix) :])),
             key=lambda k: int(k[len(prefix) :]),
         )
         return [params[k] for k in keys]
@@ -277,23 +283,16 @@ class MwsOrders:
             now,
             clamp_before=True,
         )
-        selected = sorted(
-            (
-                o
-                for o in state.orders.values()
-                if o.marketplace_id in marketplaces
-                and window.matches(o)
-                and (not statuses or o.status.value in statuses)
-                and (not channels or o.channel.value in channels)
-            ),
-            key=lambda o: (
-                o.purchase_date if window.by_created else o.last_update_date,
-                o.amazon_order_id,
-            ),
+        ids = window.ordered_ids(
+            o
+            for o in state.orders.values()
+            if o.marketplace_id in marketplaces
+            and (not statuses or o.status.value in statuses)
+            and (not channels or o.channel.value in channels)
         )
         bound = "CreatedBefore" if window.by_created else "LastUpdatedBefore"
         context = ((bound, format_time(window.before)),)
-        return self._orders_page(tuple(o.amazon_order_id for o in selected), 0, size, context)
+        return self._orders_page(ids, 0, size, context)
 
     def _orders_page(
         self, ids: tuple[str, ...], offset: int, size: int, context: tuple[tuple[str, str], ...]

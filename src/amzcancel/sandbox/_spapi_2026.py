@@ -18,17 +18,15 @@ from typing import Any
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox._catalog import MARKETPLACES
 from amzcancel.sandbox._core import (
-    ORDER_ID_PATTERN,
     BadInput,
-    MarketState,
     Route,
+    SpApiOperations,
     format_time,
     money_text,
     parse_page_size,
     parse_window,
 )
-from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, json_response, spapi_error
-from amzcancel.sandbox._limits import RateLimits
+from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._state import SimItem, SimOrder
 
 __all__ = ["FULFILLMENT_STATUS", "INCLUDED_DATA", "Orders2026", "render_order"]
@@ -142,15 +140,11 @@ def _included(request: SandboxRequest) -> frozenset[str]:
     return values
 
 
-class Orders2026:
+class Orders2026(SpApiOperations):
     """The Orders 2026-01-01 operations over one :class:`MarketState`.
 
     Added in 0.1.0.
     """
-
-    def __init__(self, state: MarketState, limits: RateLimits) -> None:
-        self._state = state
-        self._limits = limits
 
     def route(self, request: SandboxRequest) -> Route | None:
         """The route for a 2026-01-01 path, or None."""
@@ -163,18 +157,6 @@ class Orders2026:
         if "/" not in rest:
             return Route("getOrder", "orders-2026.getOrder", "spapi", self.get_order)
         return None
-
-    def _answer(
-        self, bucket: str, status: int, body: dict[str, Any], request_id: str
-    ) -> SandboxResponse:
-        headers = [("x-amzn-RequestId", request_id), self._limits.header(bucket)]
-        return json_response(status, body, headers)
-
-    def _error(
-        self, bucket: str, status: int, code: str, message: str, rid: str
-    ) -> SandboxResponse:
-        headers = [("x-amzn-RequestId", rid), self._limits.header(bucket)]
-        return spapi_error(status, code, message, headers=headers)
 
     def search_orders(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
         """``GET /orders/2026-01-01/orders``."""
@@ -220,21 +202,14 @@ class Orders2026:
             fulfilled_by = request.list_param("fulfilledBy")
             if any(f not in ("MERCHANT", "AMAZON") for f in fulfilled_by):
                 raise BadInput("fulfilledBy must be MERCHANT or AMAZON")
-            selected = [
+            ids = window.ordered_ids(
                 o
                 for o in state.orders.values()
-                if window.matches(o)
-                and (not marketplaces or o.marketplace_id in marketplaces)
+                if (not marketplaces or o.marketplace_id in marketplaces)
                 and (not statuses or FULFILLMENT_STATUS[o.status] in statuses)
                 and (not fulfilled_by or _FULFILLED_BY[o.channel] in fulfilled_by)
-            ]
-            selected.sort(
-                key=lambda o: (
-                    o.purchase_date if window.by_created else o.last_update_date,
-                    o.amazon_order_id,
-                )
             )
-            ids, offset = tuple(o.amazon_order_id for o in selected), 0
+            offset = 0
             bound = format_time(window.before)
             by_created = window.by_created
             context = (*fixed, ("#bound", bound), ("#by", "created" if by_created else "updated"))
@@ -265,9 +240,7 @@ class Orders2026:
             included = _included(request)
         except BadInput as exc:
             return self._error(bucket, 400, "InvalidInput", str(exc), request_id)
-        if not ORDER_ID_PATTERN.match(order_id):
-            return self._error(bucket, 400, "InvalidInput", "Invalid orderId", request_id)
-        order = self._state.find(order_id)
-        if order is None:
-            return self._error(bucket, 404, "NotFound", "Order not found", request_id)
+        order = self._find_order(bucket, order_id, request_id)
+        if not isinstance(order, SimOrder):
+            return order
         return self._answer(bucket, 200, {"order": render_order(order, included)}, request_id)

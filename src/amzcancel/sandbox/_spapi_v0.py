@@ -15,17 +15,15 @@ from typing import Any
 from amzcancel.models import OrderStatus
 from amzcancel.sandbox._catalog import MARKETPLACES
 from amzcancel.sandbox._core import (
-    ORDER_ID_PATTERN,
     BadInput,
-    MarketState,
     Route,
+    SpApiOperations,
     format_time,
     money_text,
     parse_page_size,
     parse_window,
 )
-from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, json_response, spapi_error
-from amzcancel.sandbox._limits import RateLimits
+from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._state import SimItem, SimOrder
 
 __all__ = ["OrdersV0", "render_item", "render_order"]
@@ -101,15 +99,11 @@ def render_item(order: SimOrder, item: SimItem) -> dict[str, Any]:
     return body
 
 
-class OrdersV0:
+class OrdersV0(SpApiOperations):
     """The Orders v0 operations over one :class:`MarketState`.
 
     Added in 0.1.0.
     """
-
-    def __init__(self, state: MarketState, limits: RateLimits) -> None:
-        self._state = state
-        self._limits = limits
 
     def route(self, request: SandboxRequest) -> Route | None:
         """The route for a v0 path, or None."""
@@ -126,14 +120,7 @@ class OrdersV0:
         return None
 
     def _ok(self, bucket: str, payload: dict[str, Any], request_id: str) -> SandboxResponse:
-        headers = [("x-amzn-RequestId", request_id), self._limits.header(bucket)]
-        return json_response(200, {"payload": payload}, headers)
-
-    def _error(
-        self, bucket: str, status: int, code: str, message: str, request_id: str
-    ) -> SandboxResponse:
-        headers = [("x-amzn-RequestId", request_id), self._limits.header(bucket)]
-        return spapi_error(status, code, message, headers=headers)
+        return self._answer(bucket, 200, {"payload": payload}, request_id)
 
     def get_orders(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
         """``GET /orders/v0/orders``."""
@@ -185,23 +172,14 @@ class OrdersV0:
                     ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"),
                     now,
                 )
-                selected = [
+                ids = window.ordered_ids(
                     o
                     for o in state.orders.values()
                     if o.marketplace_id in marketplaces
-                    and window.matches(o)
                     and (not statuses or o.status.value in statuses)
                     and (not channels or o.channel.value in channels)
-                ]
-                key = "PurchaseDate" if window.by_created else "LastUpdateDate"
-                selected.sort(
-                    key=lambda o: (
-                        o.purchase_date if window.by_created else o.last_update_date,
-                        o.amazon_order_id,
-                    )
                 )
-                ids = tuple(o.amazon_order_id for o in selected)
-                bound = "CreatedBefore" if key == "PurchaseDate" else "LastUpdatedBefore"
+                bound = "CreatedBefore" if window.by_created else "LastUpdatedBefore"
                 context = ((bound, format_time(window.before)),)
             offset = 0
         page = ids[offset : offset + page_size]
@@ -224,12 +202,9 @@ class OrdersV0:
     def get_order(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
         """``GET /orders/v0/orders/{orderId}``."""
         bucket = "orders-v0.getOrder"
-        order_id = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if not ORDER_ID_PATTERN.match(order_id):
-            return self._error(bucket, 400, "InvalidInput", "Invalid orderId", request_id)
-        order = self._state.find(order_id)
-        if order is None:
-            return self._error(bucket, 404, "NotFound", "Order not found", request_id)
+        order = self._find_order(bucket, request.path.rstrip("/").rsplit("/", 1)[-1], request_id)
+        if not isinstance(order, SimOrder):
+            return order
         return self._ok(bucket, render_order(order), request_id)
 
     def get_order_items(self, request: SandboxRequest, request_id: str) -> SandboxResponse:
@@ -237,11 +212,9 @@ class OrdersV0:
         bucket = "orders-v0.getOrderItems"
         state = self._state
         order_id = request.path.rstrip("/").split("/")[-2]
-        if not ORDER_ID_PATTERN.match(order_id):
-            return self._error(bucket, 400, "InvalidInput", "Invalid orderId", request_id)
-        order = state.find(order_id)
-        if order is None:
-            return self._error(bucket, 404, "NotFound", "Order not found", request_id)
+        order = self._find_order(bucket, order_id, request_id)
+        if not isinstance(order, SimOrder):
+            return order
         now = state.now()
         token = request.param("NextToken")
         offset = 0

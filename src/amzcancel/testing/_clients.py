@@ -31,6 +31,7 @@ __all__ = [
     "REPLAY_ENDPOINT",
     "REPLAY_LWA_CREDENTIALS",
     "REPLAY_MWS_CREDENTIALS",
+    "lwa_client_options",
     "replay_async_client",
     "replay_client",
     "replay_clock",
@@ -55,6 +56,19 @@ REPLAY_MWS_CREDENTIALS = MwsCredentials(
 """Fake MWS keys for replays."""
 
 FixtureSource = Fixture | ReplayTransport | str | os.PathLike[str]
+
+
+def lwa_client_options(
+    options: dict[str, Any], *, credentials: LwaCredentials, endpoint: str
+) -> dict[str, Any]:
+    """``options`` with an SP-API client's credentials, endpoint and LWA token URL defaulted.
+
+    One base URL serves the API and the token call, as the sandbox and the replayer do.
+    """
+    options.setdefault("credentials", credentials)
+    options.setdefault("endpoint", endpoint)
+    options.setdefault("lwa_endpoint", endpoint + "/auth/o2/token")
+    return options
 
 
 def replay_transport(fixture: FixtureSource, **options: Any) -> ReplayTransport:
@@ -88,12 +102,10 @@ def replay_client(
     Added in 0.1.0.
     """
     transport = replay_transport(fixture)
-    client_options.setdefault("credentials", REPLAY_LWA_CREDENTIALS)
-    client_options.setdefault("endpoint", REPLAY_ENDPOINT)
-    client_options.setdefault("lwa_endpoint", REPLAY_ENDPOINT + "/auth/o2/token")
-    return SpApiClient(
-        transport=transport, clock=clock or replay_clock(transport), **client_options
+    options = lwa_client_options(
+        client_options, credentials=REPLAY_LWA_CREDENTIALS, endpoint=REPLAY_ENDPOINT
     )
+    return SpApiClient(transport=transport, clock=clock or replay_clock(transport), **options)
 
 
 def replay_async_client(
@@ -104,12 +116,10 @@ def replay_async_client(
     Added in 0.1.0.
     """
     transport = replay_transport(fixture)
-    client_options.setdefault("credentials", REPLAY_LWA_CREDENTIALS)
-    client_options.setdefault("endpoint", REPLAY_ENDPOINT)
-    client_options.setdefault("lwa_endpoint", REPLAY_ENDPOINT + "/auth/o2/token")
-    return AsyncSpApiClient(
-        transport=transport, clock=clock or replay_clock(transport), **client_options
+    options = lwa_client_options(
+        client_options, credentials=REPLAY_LWA_CREDENTIALS, endpoint=REPLAY_ENDPOINT
     )
+    return AsyncSpApiClient(transport=transport, clock=clock or replay_clock(transport), **options)
 
 
 def replay_mws_client(
@@ -149,10 +159,9 @@ def replay_order_sync(
     from amzcancel.sync.facade import OrderSync
 
     transport = replay_transport(fixture)
-    credentials = REPLAY_MWS_CREDENTIALS if api == "mws" else REPLAY_LWA_CREDENTIALS
-    sync_options.setdefault("credentials", credentials)
-    sync_options.setdefault("endpoint", REPLAY_ENDPOINT)
-    sync_options.setdefault("lwa_endpoint", REPLAY_ENDPOINT + "/auth/o2/token")
+    if api == "mws":
+        sync_options.setdefault("credentials", REPLAY_MWS_CREDENTIALS)
+    lwa_client_options(sync_options, credentials=REPLAY_LWA_CREDENTIALS, endpoint=REPLAY_ENDPOINT)
     return OrderSync(
         store=store,
         api=api,

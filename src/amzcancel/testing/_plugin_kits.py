@@ -9,7 +9,7 @@ import asyncio
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -20,6 +20,7 @@ from amzcancel.testing import shapes
 from amzcancel.testing._clients import (
     REPLAY_ENDPOINT,
     REPLAY_LWA_CREDENTIALS,
+    lwa_client_options,
     replay_async_client,
     replay_client,
     replay_mws_client,
@@ -36,6 +37,8 @@ PathLike = str | os.PathLike[str]
 
 STUB_ACCESS_TOKEN = "Atza|stub-access-token"  # noqa: S105 - a stub, not a credential
 
+T = TypeVar("T")
+
 
 class _Closing:
     """Keeps what a fixture made so teardown can close it."""
@@ -44,11 +47,13 @@ class _Closing:
         self._sync: list[Any] = []
         self._async: list[Any] = []
 
-    def keep_sync(self, thing: Any) -> None:
+    def keep_sync(self, thing: T) -> T:
         self._sync.append(thing)
+        return thing
 
-    def keep_async(self, thing: Any) -> None:
+    def keep_async(self, thing: T) -> T:
         self._async.append(thing)
+        return thing
 
     def close(self) -> None:
         for thing in reversed(self._sync):
@@ -110,11 +115,8 @@ class ReplayKit(_Closing):
             replay: :class:`ReplayTransport` options (``allow_repeats``, ``ignore_times``...).
             **client_options: :class:`SpApiClient` arguments.
         """
-        client = replay_client(
-            self.transport(fixture, strict=strict, **(replay or {})), **client_options
-        )
-        self.keep_sync(client)
-        return client
+        transport = self.transport(fixture, strict=strict, **(replay or {}))
+        return self.keep_sync(replay_client(transport, **client_options))
 
     def async_client(
         self,
@@ -125,11 +127,8 @@ class ReplayKit(_Closing):
         **client_options: Any,
     ) -> AsyncSpApiClient:
         """An async SP-API client answered from ``fixture``."""
-        client = replay_async_client(
-            self.transport(fixture, strict=strict, **(replay or {})), **client_options
-        )
-        self.keep_async(client)
-        return client
+        transport = self.transport(fixture, strict=strict, **(replay or {}))
+        return self.keep_async(replay_async_client(transport, **client_options))
 
     def mws_client(
         self,
@@ -140,11 +139,8 @@ class ReplayKit(_Closing):
         **client_options: Any,
     ) -> MwsClient:
         """A blocking MWS client answered from ``fixture``."""
-        client = replay_mws_client(
-            self.transport(fixture, strict=strict, **(replay or {})), **client_options
-        )
-        self.keep_sync(client)
-        return client
+        transport = self.transport(fixture, strict=strict, **(replay or {}))
+        return self.keep_sync(replay_mws_client(transport, **client_options))
 
     def order_sync(
         self,
@@ -163,8 +159,7 @@ class ReplayKit(_Closing):
             api=api,
             **sync_options,
         )
-        self.keep_sync(sync)
-        return sync
+        return self.keep_sync(sync)
 
     def check_strict(self) -> None:
         """Raise :class:`UnusedExchanges` for a strict replay that left exchanges unused."""
@@ -200,25 +195,21 @@ class SandboxKit(_Closing):
         client = SpApiClient(
             **self._spapi_options(options), transport=transport or self.marketplace.transport()
         )
-        self.keep_sync(client)
-        return client
+        return self.keep_sync(client)
 
     def async_client(self, **options: Any) -> AsyncSpApiClient:
         """A new async SP-API client wired to the marketplace."""
         client = AsyncSpApiClient(
             **self._spapi_options(options), transport=self.marketplace.transport()
         )
-        self.keep_async(client)
-        return client
+        return self.keep_async(client)
 
     def mws_client(self, **options: Any) -> MwsClient:
         """A new blocking MWS client wired to the marketplace."""
         options.setdefault("credentials", SANDBOX_MWS_CREDENTIALS)
         options.setdefault("endpoint", self.endpoint)
         options.setdefault("clock", self.clock)
-        client = MwsClient(transport=self.marketplace.transport(), **options)
-        self.keep_sync(client)
-        return client
+        return self.keep_sync(MwsClient(transport=self.marketplace.transport(), **options))
 
     def order_sync(self, *, store: Any = None, api: Api = "auto", **options: Any) -> OrderSync:
         """An :class:`OrderSync` against the marketplace (store under ``tmp_path`` by default)."""
@@ -228,8 +219,7 @@ class SandboxKit(_Closing):
             api=api,
             **options,
         )
-        self.keep_sync(sync)
-        return sync
+        return self.keep_sync(sync)
 
     def record(self, fixture: PathLike, **options: Any) -> SpApiClient:
         """An SP-API client whose traffic with the sandbox is recorded to ``fixture``.
@@ -247,11 +237,10 @@ class SandboxKit(_Closing):
         return record_sync(fixture, marketplace=self.marketplace, **options)
 
     def _spapi_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        options.setdefault("credentials", SANDBOX_LWA_CREDENTIALS)
-        options.setdefault("endpoint", self.endpoint)
-        options.setdefault("lwa_endpoint", self.endpoint + "/auth/o2/token")
         options.setdefault("clock", self.clock)
-        return options
+        return lwa_client_options(
+            options, credentials=SANDBOX_LWA_CREDENTIALS, endpoint=self.endpoint
+        )
 
 
 class RespxKit(_Closing):
@@ -343,22 +332,17 @@ class RespxKit(_Closing):
 
     def client(self, **options: Any) -> SpApiClient:
         """A blocking SP-API client wired to the stubs (fake credentials, fake clock)."""
-        client = SpApiClient(**self._options(options))
-        self.keep_sync(client)
-        return client
+        return self.keep_sync(SpApiClient(**self._options(options)))
 
     def async_client(self, **options: Any) -> AsyncSpApiClient:
         """An async SP-API client wired to the stubs."""
-        client = AsyncSpApiClient(**self._options(options))
-        self.keep_async(client)
-        return client
+        return self.keep_async(AsyncSpApiClient(**self._options(options)))
 
     def _options(self, options: dict[str, Any]) -> dict[str, Any]:
-        options.setdefault("credentials", REPLAY_LWA_CREDENTIALS)
-        options.setdefault("endpoint", self.endpoint)
-        options.setdefault("lwa_endpoint", self.endpoint + "/auth/o2/token")
         options.setdefault("clock", self.clock)
-        return options
+        return lwa_client_options(
+            options, credentials=REPLAY_LWA_CREDENTIALS, endpoint=self.endpoint
+        )
 
     def _stub(
         self,

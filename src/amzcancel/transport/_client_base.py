@@ -1,22 +1,40 @@
 """What every client shares: options, timeouts, the engine core, closing.
 
+:class:`BaseClient` resolves the options every client takes; :class:`SyncClient` and
+:class:`AsyncClient` add what differs only in I/O (``call``, ``with_options``, closing and the
+context manager), so ``SpApiClient``/``MwsClient`` and their async twins hold nothing but
+their API's own configuration and operations.
+
 Added in 0.1.0.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 import httpx
 
 from amzcancel._clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
+from amzcancel.transport._auth import LwaAuth
+from amzcancel.transport._base import ApiCall, WireProtocol
+from amzcancel.transport._engine import AsyncEngine, EngineCore, SyncEngine
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._retry import RetryPolicy
 from amzcancel.transport._stats import TransportStats
 
-__all__ = ["ClientOptions", "resolve_timeout"]
+__all__ = [
+    "AsyncClient",
+    "BaseClient",
+    "ClientOptions",
+    "SyncClient",
+    "constructor_arguments",
+    "resolve_timeout",
+]
+
+R = TypeVar("R")
 
 Timeout = float | timedelta | httpx.Timeout
 
@@ -67,3 +85,142 @@ class ClientOptions:
             merged["rate_limiter"] = self.rate_limiter
         merged.update(overrides)
         return merged
+
+
+def constructor_arguments(frame_locals: dict[str, Any]) -> dict[str, Any]:
+    """A constructor's own arguments, from its ``locals()`` (kept for :meth:`with_options`)."""
+    arguments = dict(frame_locals)
+    arguments.pop("self")
+    arguments.pop("__class__", None)
+    return arguments
+
+
+class BaseClient:
+    """Options, read-only views and the engine core shared by every client (no I/O)."""
+
+    endpoint: str
+
+    def __init__(
+        self,
+        arguments: dict[str, Any],
+        *,
+        clock: Clock | None,
+        rate_limiter: RateLimiter | None,
+        timeout: Timeout,
+        max_retries: int,
+        max_retry_seconds: float,
+    ) -> None:
+        self._options = ClientOptions(
+            arguments,
+            clock=clock,
+            rate_limiter=rate_limiter,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_seconds=max_retry_seconds,
+        )
+
+    def _engine_core(
+        self, protocol: WireProtocol, *, partner: str, auth: LwaAuth | None
+    ) -> EngineCore:
+        opts = self._options
+        return EngineCore(
+            protocol=protocol,
+            limiter=opts.rate_limiter,
+            partner=partner,
+            policy=opts.policy,
+            clock=opts.clock,
+            stats=opts.stats,
+            auth=auth,
+            timeout=opts.timeout,
+        )
+
+    @property
+    def stats(self) -> TransportStats:
+        """What this client has done so far (requests, throttles, retries, pacing time)."""
+        return self._options.stats
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The token buckets this client paces itself with."""
+        return self._options.rate_limiter
+
+    @property
+    def clock(self) -> Clock:
+        """The clock pacing and backoff run on."""
+        return self._options.clock
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
+
+
+class SyncClient(BaseClient):
+    """A blocking client's sending and closing, over one :class:`httpx.Client`."""
+
+    def _connect(self, core: EngineCore, transport: httpx.BaseTransport | None) -> None:
+        self._http = httpx.Client(transport=transport, timeout=self._options.timeout)
+        self._engine = SyncEngine(core, self._http)
+
+    def call(self, call: ApiCall[R]) -> R:
+        """Send a prepared call and parse its answer (used by the resource namespaces)."""
+        return call.parse(self._engine.send(call.spec).content)
+
+    def with_options(self, **overrides: Any) -> Self:
+        """A new client with some constructor arguments changed (same seller's limiter).
+
+        Added in 0.1.0.
+        """
+        return type(self)(**self._options.merged(overrides))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(BaseClient):
+    """An async client's sending and closing, over one :class:`httpx.AsyncClient`."""
+
+    def _connect(self, core: EngineCore, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._http = httpx.AsyncClient(transport=transport, timeout=self._options.timeout)
+        self._engine = AsyncEngine(core, self._http)
+
+    async def call(self, call: ApiCall[R]) -> R:
+        """Send a prepared call and parse its answer (used by the resource namespaces)."""
+        response = await self._engine.send(call.spec)
+        return call.parse(response.content)
+
+    def with_options(self, **overrides: Any) -> Self:
+        """A new client with some constructor arguments changed (same seller's limiter).
+
+        Added in 0.1.0.
+        """
+        return type(self)(**self._options.merged(overrides))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def close(self) -> None:
+        """Close the connection pool (same as :meth:`aclose`)."""
+        await self.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

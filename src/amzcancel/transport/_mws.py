@@ -8,15 +8,18 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self, TypeVar
-
 import httpx
 
 from amzcancel._clock import Clock
 from amzcancel.transport import _mws_orders as ops
-from amzcancel.transport._base import ApiCall, MwsProtocol
-from amzcancel.transport._client_base import ClientOptions, Timeout
+from amzcancel.transport._base import MwsProtocol
+from amzcancel.transport._client_base import (
+    AsyncClient,
+    BaseClient,
+    SyncClient,
+    Timeout,
+    constructor_arguments,
+)
 from amzcancel.transport._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_SECONDS,
@@ -24,7 +27,6 @@ from amzcancel.transport._constants import (
 )
 from amzcancel.transport._credentials import MwsCredentials
 from amzcancel.transport._endpoints import Region, mws_endpoint, normalize_endpoint
-from amzcancel.transport._engine import AsyncEngine, EngineCore, SyncEngine
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._resources import (
     AsyncResource,
@@ -36,14 +38,11 @@ from amzcancel.transport._resources import (
     sync_chain,
     sync_op,
 )
-from amzcancel.transport._stats import TransportStats
 
 __all__ = ["AsyncMwsClient", "MwsClient"]
 
-R = TypeVar("R")
 
-
-class _MwsBase:
+class _MwsBase(BaseClient):
     """Configuration shared by the sync and async MWS clients."""
 
     def __init__(
@@ -53,15 +52,17 @@ class _MwsBase:
         endpoint: str | None,
         region: Region | str,
         marketplace_id: str | None,
+        transport: object,
         clock: Clock | None,
         rate_limiter: RateLimiter | None,
         timeout: Timeout,
         max_retries: int,
         max_retry_seconds: float,
-        arguments: dict[str, Any],
     ) -> None:
-        self._options = ClientOptions(
-            arguments,
+        # Every argument, transport included, is kept for with_options; the subclass connects.
+        BaseClient.__init__(
+            self,
+            constructor_arguments(locals()),
             clock=clock,
             rate_limiter=rate_limiter,
             timeout=timeout,
@@ -74,33 +75,14 @@ class _MwsBase:
             if endpoint
             else mws_endpoint(region, marketplace_id=marketplace_id)
         )
-        opts = self._options
-        self._core = EngineCore(
-            protocol=MwsProtocol(self.endpoint, self.credentials, opts.clock),
-            limiter=opts.rate_limiter,
+        self._core = self._engine_core(
+            MwsProtocol(self.endpoint, self.credentials, self.clock),
             partner=f"mws-{self.credentials.seller_id}",
-            policy=opts.policy,
-            clock=opts.clock,
-            stats=opts.stats,
             auth=None,
-            timeout=opts.timeout,
         )
 
-    @property
-    def stats(self) -> TransportStats:
-        """What this client has done so far (requests, throttles, retries, pacing time)."""
-        return self._options.stats
 
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """The token buckets this client paces itself with."""
-        return self._options.rate_limiter
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
-
-
-class MwsClient(_MwsBase, SyncResource):
+class MwsClient(_MwsBase, SyncClient, SyncResource):
     """A blocking MWS Orders 2013-09-01 client.
 
     Args:
@@ -141,54 +123,12 @@ class MwsClient(_MwsBase, SyncResource):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
     ) -> None:
-        arguments = dict(locals())
-        arguments.pop("self")
-        arguments.pop("__class__", None)
-        _MwsBase.__init__(
-            self,
-            credentials=credentials,
-            endpoint=endpoint,
-            region=region,
-            marketplace_id=marketplace_id,
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-            arguments=arguments,
-        )
+        _MwsBase.__init__(self, **constructor_arguments(locals()))
         SyncResource.__init__(self, self)
-        self._http = httpx.Client(transport=transport, timeout=self._options.timeout)
-        self._engine = SyncEngine(self._core, self._http)
-
-    def call(self, call: ApiCall[R]) -> R:
-        """Send a prepared call and parse its answer."""
-        return call.parse(self._engine.send(call.spec).content)
-
-    def with_options(self, **overrides: Any) -> MwsClient:
-        """A new client with some constructor arguments changed (same seller's limiter).
-
-        Added in 0.1.0.
-        """
-        return MwsClient(**self._options.merged(overrides))
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._connect(self._core, transport)
 
 
-class AsyncMwsClient(_MwsBase, AsyncResource):
+class AsyncMwsClient(_MwsBase, AsyncClient, AsyncResource):
     """The async twin of :class:`MwsClient`: the same arguments and names, awaitable.
 
     Added in 0.1.0.
@@ -217,53 +157,6 @@ class AsyncMwsClient(_MwsBase, AsyncResource):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
     ) -> None:
-        arguments = dict(locals())
-        arguments.pop("self")
-        arguments.pop("__class__", None)
-        _MwsBase.__init__(
-            self,
-            credentials=credentials,
-            endpoint=endpoint,
-            region=region,
-            marketplace_id=marketplace_id,
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-            arguments=arguments,
-        )
+        _MwsBase.__init__(self, **constructor_arguments(locals()))
         AsyncResource.__init__(self, self)
-        self._http = httpx.AsyncClient(transport=transport, timeout=self._options.timeout)
-        self._engine = AsyncEngine(self._core, self._http)
-
-    async def call(self, call: ApiCall[R]) -> R:
-        """Send a prepared call and parse its answer."""
-        response = await self._engine.send(call.spec)
-        return call.parse(response.content)
-
-    def with_options(self, **overrides: Any) -> AsyncMwsClient:
-        """A new client with some constructor arguments changed (same seller's limiter).
-
-        Added in 0.1.0.
-        """
-        return AsyncMwsClient(**self._options.merged(overrides))
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def close(self) -> None:
-        """Close the connection pool (same as :meth:`aclose`)."""
-        await self.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        self._connect(self._core, transport)

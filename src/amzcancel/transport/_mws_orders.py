@@ -26,14 +26,6 @@ __all__ = [
 ]
 
 
-def _parse_orders(body: bytes) -> OrdersPage:
-    return mws.parse_list_orders(body)
-
-
-def _parse_items(body: bytes) -> ItemsPage:
-    return mws.parse_list_order_items(body)
-
-
 def _numbered(form: dict[str, str], prefix: str, values: Sequence[str] | None, name: str) -> None:
     if values is None:
         return
@@ -112,7 +104,7 @@ def list_orders(
     size = page_size(max_results_per_page, "max_results_per_page")
     if size is not None:
         form["MaxResultsPerPage"] = size
-    return ApiCall(_spec("ListOrders", form), _parse_orders)
+    return ApiCall(_spec("ListOrders", form), mws.parse_list_orders)
 
 
 def _token(next_token: str) -> str:
@@ -127,7 +119,7 @@ def list_orders_by_next_token(next_token: str) -> ApiCall[OrdersPage]:
     Added in 0.1.0.
     """
     form = {"NextToken": _token(next_token)}
-    return ApiCall(_spec("ListOrdersByNextToken", form), _parse_orders)
+    return ApiCall(_spec("ListOrdersByNextToken", form), mws.parse_list_orders)
 
 
 def list_order_items(order_id: str) -> ApiCall[ItemsPage]:
@@ -140,7 +132,7 @@ def list_order_items(order_id: str) -> ApiCall[ItemsPage]:
     if not isinstance(order_id, str) or not order_id.strip():
         raise InvalidInputError("order_id must be a non-empty string")
     form = {"AmazonOrderId": order_id.strip()}
-    return ApiCall(_spec("ListOrderItems", form), _parse_items)
+    return ApiCall(_spec("ListOrderItems", form), mws.parse_list_order_items)
 
 
 def list_order_items_by_next_token(next_token: str) -> ApiCall[ItemsPage]:
@@ -149,4 +141,4 @@ def list_order_items_by_next_token(next_token: str) -> ApiCall[ItemsPage]:
     Added in 0.1.0.
     """
     form = {"NextToken": _token(next_token)}
-    return ApiCall(_spec("ListOrderItemsByNextToken", form), _parse_items)
+    return ApiCall(_spec("ListOrderItemsByNextToken", form), mws.parse_list_order_items)

@@ -19,7 +19,7 @@ from amzcancel.transport._base import ApiCall, RequestSpec
 from amzcancel.transport._params import (
     QueryParams,
     add,
-    iso_utc,
+    add_date,
     page_size,
     path_segment,
     require_one_window,
@@ -33,18 +33,6 @@ _ORDERS = "/orders/2026-01-01/orders"
 
 DEFAULT_INCLUDED_DATA: tuple[str, ...] = ("CANCELLATION", "FULFILLMENT")
 """What we ask Amazon to include unless told otherwise: cancellation requests and status."""
-
-
-def _parse_search(body: bytes) -> OrdersPage:
-    return spapi_2026.parse_search_orders(body)
-
-
-def _parse_order(body: bytes) -> Order:
-    return spapi_2026.parse_get_order(body)
-
-
-def _date(params: QueryParams, name: str, value: datetime | None) -> None:
-    add(params, name, None if value is None else iso_utc(value, name))
 
 
 def search_orders(
@@ -78,17 +66,19 @@ def search_orders(
         required=True,
     )
     params: QueryParams = []
-    _date(params, "createdAfter", created_after)
-    _date(params, "createdBefore", created_before)
-    _date(params, "lastUpdatedAfter", last_updated_after)
-    _date(params, "lastUpdatedBefore", last_updated_before)
+    add_date(params, "createdAfter", created_after)
+    add_date(params, "createdBefore", created_before)
+    add_date(params, "lastUpdatedAfter", last_updated_after)
+    add_date(params, "lastUpdatedBefore", last_updated_before)
     add(params, "fulfillmentStatuses", strings(fulfillment_statuses, "fulfillment_statuses"))
     add(params, "marketplaceIds", strings(marketplace_ids, "marketplace_ids", max_items=50))
     add(params, "fulfilledBy", strings(fulfilled_by, "fulfilled_by"))
     add(params, "maxResultsPerPage", page_size(max_results_per_page, "max_results_per_page"))
     add(params, "paginationToken", pagination_token or None)
     add(params, "includedData", strings(included_data or None, "included_data"))
-    return ApiCall(RequestSpec("GET", _ORDERS, "searchOrders", params=params), _parse_search)
+    return ApiCall(
+        RequestSpec("GET", _ORDERS, "searchOrders", params=params), spapi_2026.parse_search_orders
+    )
 
 
 def get_order(
@@ -103,4 +93,4 @@ def get_order(
     params: QueryParams = []
     add(params, "includedData", strings(included_data or None, "included_data"))
     path = f"{_ORDERS}/{path_segment(order_id, 'order_id')}"
-    return ApiCall(RequestSpec("GET", path, "getOrder", params=params), _parse_order)
+    return ApiCall(RequestSpec("GET", path, "getOrder", params=params), spapi_2026.parse_get_order)

@@ -18,9 +18,9 @@ from amzcancel.transport._base import ApiCall, RequestSpec
 from amzcancel.transport._params import (
     QueryParams,
     add,
+    add_date,
     bool_text,
     csv,
-    iso_utc,
     page_size,
     path_segment,
     require_one_window,
@@ -31,22 +31,6 @@ from amzcancel.wire import spapi_v0
 __all__ = ["get_order", "get_order_items", "get_orders"]
 
 _ORDERS = "/orders/v0/orders"
-
-
-def _parse_orders(body: bytes) -> OrdersPage:
-    return spapi_v0.parse_get_orders(body)
-
-
-def _parse_order(body: bytes) -> Order:
-    return spapi_v0.parse_get_order(body)
-
-
-def _parse_items(body: bytes) -> ItemsPage:
-    return spapi_v0.parse_get_order_items(body)
-
-
-def _date(params: QueryParams, name: str, value: datetime | None) -> None:
-    add(params, name, None if value is None else iso_utc(value, name))
 
 
 def get_orders(
@@ -95,10 +79,10 @@ def get_orders(
     params: QueryParams = [
         ("MarketplaceIds", csv(marketplace_ids, "marketplace_ids", max_items=50))
     ]
-    _date(params, "CreatedAfter", created_after)
-    _date(params, "CreatedBefore", created_before)
-    _date(params, "LastUpdatedAfter", last_updated_after)
-    _date(params, "LastUpdatedBefore", last_updated_before)
+    add_date(params, "CreatedAfter", created_after)
+    add_date(params, "CreatedBefore", created_before)
+    add_date(params, "LastUpdatedAfter", last_updated_after)
+    add_date(params, "LastUpdatedBefore", last_updated_before)
     add(params, "OrderStatuses", strings(order_statuses, "order_statuses"))
     add(params, "FulfillmentChannels", strings(fulfillment_channels, "fulfillment_channels"))
     add(params, "PaymentMethods", strings(payment_methods, "payment_methods"))
@@ -120,11 +104,13 @@ def get_orders(
     add(params, "ActualFulfillmentSupplySourceId", actual_fulfillment_supply_source_id)
     add(params, "IsISPU", None if is_ispu is None else bool_text(is_ispu))
     add(params, "StoreChainStoreId", store_chain_store_id)
-    _date(params, "EarliestDeliveryDateBefore", earliest_delivery_date_before)
-    _date(params, "EarliestDeliveryDateAfter", earliest_delivery_date_after)
-    _date(params, "LatestDeliveryDateBefore", latest_delivery_date_before)
-    _date(params, "LatestDeliveryDateAfter", latest_delivery_date_after)
-    return ApiCall(RequestSpec("GET", _ORDERS, "getOrders", params=params), _parse_orders)
+    add_date(params, "EarliestDeliveryDateBefore", earliest_delivery_date_before)
+    add_date(params, "EarliestDeliveryDateAfter", earliest_delivery_date_after)
+    add_date(params, "LatestDeliveryDateBefore", latest_delivery_date_before)
+    add_date(params, "LatestDeliveryDateAfter", latest_delivery_date_after)
+    return ApiCall(
+        RequestSpec("GET", _ORDERS, "getOrders", params=params), spapi_v0.parse_get_orders
+    )
 
 
 def get_order(order_id: str) -> ApiCall[Order]:
@@ -133,7 +119,7 @@ def get_order(order_id: str) -> ApiCall[Order]:
     Added in 0.1.0.
     """
     path = f"{_ORDERS}/{path_segment(order_id, 'order_id')}"
-    return ApiCall(RequestSpec("GET", path, "getOrder"), _parse_order)
+    return ApiCall(RequestSpec("GET", path, "getOrder"), spapi_v0.parse_get_order)
 
 
 def get_order_items(order_id: str, *, next_token: str | None = None) -> ApiCall[ItemsPage]:
@@ -146,4 +132,6 @@ def get_order_items(order_id: str, *, next_token: str | None = None) -> ApiCall[
     path = f"{_ORDERS}/{path_segment(order_id, 'order_id')}/orderItems"
     params: QueryParams = []
     add(params, "NextToken", next_token or None)
-    return ApiCall(RequestSpec("GET", path, "getOrderItems", params=params), _parse_items)
+    return ApiCall(
+        RequestSpec("GET", path, "getOrderItems", params=params), spapi_v0.parse_get_order_items
+    )

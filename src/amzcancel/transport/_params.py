@@ -15,6 +15,7 @@ from amzcancel.models import format_utc
 __all__ = [
     "QueryParams",
     "add",
+    "add_date",
     "bool_text",
     "csv",
     "iso_utc",
@@ -73,6 +74,11 @@ def add(params: QueryParams, name: str, value: str | None) -> None:
     """Append ``name=value`` unless the value is ``None``."""
     if value is not None:
         params.append((name, value))
+
+
+def add_date(params: QueryParams, name: str, value: datetime | None) -> None:
+    """Append ``name`` as ISO 8601 UTC unless the value is ``None`` (naive datetimes refused)."""
+    add(params, name, None if value is None else iso_utc(value, name))
 
 
 def require_one_window(

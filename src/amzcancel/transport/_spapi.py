@@ -1,6 +1,7 @@
 """SP-API clients: :class:`SpApiClient` (blocking) and :class:`AsyncSpApiClient`.
 
-Both are thin: configuration is resolved by :class:`_SpApiBase`, requests are sent by the
+Both are thin: configuration is resolved by :class:`_SpApiBase`, sending and closing come from
+:class:`~amzcancel.transport._client_base.SyncClient`/``AsyncClient``, requests are sent by the
 shared engine, and operations come from the resource namespaces.
 
 Added in 0.1.0.
@@ -9,15 +10,20 @@ Added in 0.1.0.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any
 
 import httpx
 
 from amzcancel._clock import Clock
 from amzcancel.transport._auth import LwaAuth
-from amzcancel.transport._base import ApiCall, RequestSpec, SpApiProtocol
-from amzcancel.transport._client_base import ClientOptions, Timeout
+from amzcancel.transport._base import RequestSpec, SpApiProtocol
+from amzcancel.transport._client_base import (
+    AsyncClient,
+    BaseClient,
+    SyncClient,
+    Timeout,
+    constructor_arguments,
+)
 from amzcancel.transport._constants import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_SECONDS,
@@ -26,17 +32,13 @@ from amzcancel.transport._constants import (
 )
 from amzcancel.transport._credentials import LwaCredentials
 from amzcancel.transport._endpoints import Region, normalize_endpoint, spapi_endpoint
-from amzcancel.transport._engine import AsyncEngine, EngineCore, SyncEngine
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._resources import AsyncOrders2026, AsyncOrdersV0, Orders2026, OrdersV0
-from amzcancel.transport._stats import TransportStats
 
 __all__ = ["AsyncSpApiClient", "SpApiClient"]
 
-R = TypeVar("R")
 
-
-class _SpApiBase:
+class _SpApiBase(BaseClient):
     """Configuration shared by the sync and async SP-API clients."""
 
     def __init__(
@@ -47,15 +49,17 @@ class _SpApiBase:
         region: Region | str,
         sandbox: bool,
         lwa_endpoint: str | None,
+        transport: object,
         clock: Clock | None,
         rate_limiter: RateLimiter | None,
         timeout: Timeout,
         max_retries: int,
         max_retry_seconds: float,
-        arguments: dict[str, Any],
     ) -> None:
-        self._options = ClientOptions(
-            arguments,
+        # Every argument, transport included, is kept for with_options; the subclass connects.
+        BaseClient.__init__(
+            self,
+            constructor_arguments(locals()),
             clock=clock,
             rate_limiter=rate_limiter,
             timeout=timeout,
@@ -67,33 +71,12 @@ class _SpApiBase:
             normalize_endpoint(endpoint) if endpoint else spapi_endpoint(region, sandbox=sandbox)
         )
         lwa_url = normalize_endpoint(lwa_endpoint) if lwa_endpoint else LWA_TOKEN_URL
-        opts = self._options
-        self.auth = LwaAuth(self.credentials, token_url=lwa_url, clock=opts.clock, stats=opts.stats)
-        self._core = EngineCore(
-            protocol=SpApiProtocol(self.endpoint, opts.clock),
-            limiter=opts.rate_limiter,
+        self.auth = LwaAuth(self.credentials, token_url=lwa_url, clock=self.clock, stats=self.stats)
+        self._core = self._engine_core(
+            SpApiProtocol(self.endpoint, self.clock),
             partner=self.credentials.partner_key,
-            policy=opts.policy,
-            clock=opts.clock,
-            stats=opts.stats,
             auth=self.auth,
-            timeout=opts.timeout,
         )
-
-    @property
-    def stats(self) -> TransportStats:
-        """What this client has done so far (requests, throttles, retries, pacing time)."""
-        return self._options.stats
-
-    @property
-    def rate_limiter(self) -> RateLimiter:
-        """The token buckets this client paces itself with."""
-        return self._options.rate_limiter
-
-    @property
-    def clock(self) -> Clock:
-        """The clock pacing and backoff run on."""
-        return self._options.clock
 
     @staticmethod
     def _spec(
@@ -118,11 +101,8 @@ class _SpApiBase:
             authenticate=authenticate,
         )
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
 
-
-class SpApiClient(_SpApiBase):
+class SpApiClient(_SpApiBase, SyncClient):
     """A blocking SP-API client: LWA auth, pacing to Amazon's rate limits, retries.
 
     Args:
@@ -160,24 +140,8 @@ class SpApiClient(_SpApiBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
     ) -> None:
-        arguments = dict(locals())
-        arguments.pop("self")
-        arguments.pop("__class__", None)
-        super().__init__(
-            credentials=credentials,
-            endpoint=endpoint,
-            region=region,
-            sandbox=sandbox,
-            lwa_endpoint=lwa_endpoint,
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-            arguments=arguments,
-        )
-        self._http = httpx.Client(transport=transport, timeout=self._options.timeout)
-        self._engine = SyncEngine(self._core, self._http)
+        _SpApiBase.__init__(self, **constructor_arguments(locals()))
+        self._connect(self._core, transport)
         self.orders_v0 = OrdersV0(self)
         self.orders_2026 = Orders2026(self)
 
@@ -223,34 +187,8 @@ class SpApiClient(_SpApiBase):
             )
         )
 
-    def call(self, call: ApiCall[R]) -> R:
-        """Send a prepared call and parse its answer (used by the resource namespaces)."""
-        return call.parse(self._engine.send(call.spec).content)
 
-    def with_options(self, **overrides: Any) -> SpApiClient:
-        """A new client with some constructor arguments changed (same seller's limiter).
-
-        Added in 0.1.0.
-        """
-        return SpApiClient(**self._options.merged(overrides))
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncSpApiClient(_SpApiBase):
+class AsyncSpApiClient(_SpApiBase, AsyncClient):
     """The async twin of :class:`SpApiClient`: the same arguments and names, awaitable.
 
     ``transport`` is an :class:`httpx.AsyncBaseTransport`. Close with ``await client.aclose()``
@@ -274,24 +212,8 @@ class AsyncSpApiClient(_SpApiBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
     ) -> None:
-        arguments = dict(locals())
-        arguments.pop("self")
-        arguments.pop("__class__", None)
-        super().__init__(
-            credentials=credentials,
-            endpoint=endpoint,
-            region=region,
-            sandbox=sandbox,
-            lwa_endpoint=lwa_endpoint,
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-            arguments=arguments,
-        )
-        self._http = httpx.AsyncClient(transport=transport, timeout=self._options.timeout)
-        self._engine = AsyncEngine(self._core, self._http)
+        _SpApiBase.__init__(self, **constructor_arguments(locals()))
+        self._connect(self._core, transport)
         self.orders_v0 = AsyncOrdersV0(self)
         self.orders_2026 = AsyncOrders2026(self)
 
@@ -323,34 +245,3 @@ class AsyncSpApiClient(_SpApiBase):
                 authenticate=authenticate,
             )
         )
-
-    async def call(self, call: ApiCall[R]) -> R:
-        """Send a prepared call and parse its answer (used by the resource namespaces)."""
-        response = await self._engine.send(call.spec)
-        return call.parse(response.content)
-
-    def with_options(self, **overrides: Any) -> AsyncSpApiClient:
-        """A new client with some constructor arguments changed (same seller's limiter).
-
-        Added in 0.1.0.
-        """
-        return AsyncSpApiClient(**self._options.merged(overrides))
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def close(self) -> None:
-        """Close the connection pool (same as :meth:`aclose`)."""
-        await self.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

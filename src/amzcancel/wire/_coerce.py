@@ -10,20 +10,26 @@ where it does not.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar, cast
 
 from dateutil import parser as date_parser
 
 from amzcancel.errors import ParseError
+from amzcancel.models import Money
 
 __all__ = [
     "lenient_datetime",
     "lenient_decimal",
+    "lenient_enum",
     "lenient_int",
+    "lenient_money",
     "optional_text",
     "parse_flag",
     "strict_datetime",
@@ -32,6 +38,10 @@ __all__ = [
 
 logger = logging.getLogger("amzcancel.wire")
 
+E = TypeVar("E", bound=Enum)
+
+_MAX_INT = 2**63 - 1  # SQLite INTEGER, Java long
+_MIN_INT = -(2**63)
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
@@ -55,9 +65,7 @@ def parse_flag(value: Any, *, source: str, location: str) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise ParseError(
-        "not a boolean flag", source=source, location=location, fragment=str(value)
-    )
+    raise ParseError("not a boolean flag", source=source, location=location, fragment=str(value))
 
 
 def strict_text(value: Any, *, source: str, location: str) -> str:
@@ -129,16 +137,22 @@ def lenient_int(value: Any, *, source: str, location: str) -> int | None:
         logger.warning("%s: ignoring boolean where a number belongs at %s", source, location)
         return None
     if isinstance(value, int):
-        return value
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        logger.warning("%s: ignoring malformed number at %s: %r", source, location, value)
+        result = value
+    else:
+        try:
+            number = float(str(value).strip())
+        except ValueError:
+            logger.warning("%s: ignoring malformed number at %s: %r", source, location, value)
+            return None
+        if not math.isfinite(number) or number != int(number):
+            logger.warning("%s: ignoring non-integer at %s: %r", source, location, value)
+            return None
+        result = int(number)
+    # A 4000-digit quantity is no quantity; it would also overflow SQLite and ERP integers.
+    if not _MIN_INT <= result <= _MAX_INT:
+        logger.warning("%s: ignoring out-of-range number at %s", source, location)
         return None
-    if not math.isfinite(number) or number != int(number):
-        logger.warning("%s: ignoring non-integer at %s: %r", source, location, value)
-        return None
-    return int(number)
+    return result
 
 
 def lenient_decimal(value: Any, *, source: str, location: str) -> Decimal | None:
@@ -154,3 +168,50 @@ def lenient_decimal(value: Any, *, source: str, location: str) -> Decimal | None
         logger.warning("%s: ignoring non-finite amount at %s: %r", source, location, value)
         return None
     return amount
+
+
+def lenient_money(
+    currency: Any, amount: Any, *, source: str, location: str, amount_location: str
+) -> Money | None:
+    """A money value the job can do without: ``None`` (and a warning) unless both parts read."""
+    value = lenient_decimal(amount, source=source, location=amount_location)
+    code = optional_text(currency)
+    if code is None or value is None:
+        logger.warning("%s: ignoring incomplete money value at %s", source, location)
+        return None
+    return Money(currency_code=code, amount=value)
+
+
+@functools.cache
+def _members_by_folded_value(enum_cls: type[Enum]) -> dict[str, Enum]:
+    return {str(member.value).upper(): member for member in enum_cls}
+
+
+def lenient_enum(
+    enum_cls: type[E],
+    value: Any,
+    *,
+    source: str,
+    location: str,
+    aliases: Mapping[str, E] | None = None,
+) -> E | None:
+    """A value from a closed vocabulary the job can do without (a status, a channel).
+
+    The text is matched case-insensitively against the members' values, then against
+    ``aliases`` (another wire's spellings, keyed in upper case, e.g. 2026-01-01's
+    ``CANCELLED``). Missing or blank is ``None``; an unknown value is ``None`` and a warning,
+    and the order is kept.
+    """
+    text = optional_text(value)
+    if text is None:
+        return None
+    key = text.upper()
+    member = _members_by_folded_value(enum_cls).get(key)
+    if member is None and aliases is not None:
+        member = aliases.get(key)
+    if member is None:
+        logger.warning(
+            "%s: ignoring unknown %s at %s: %r", source, enum_cls.__name__, location, value
+        )
+        return None
+    return cast(E, member)

@@ -8,7 +8,7 @@ from typing import Any
 
 from amzcancel.errors import ParseError
 
-__all__ = ["JsonInput", "load_json_object", "require_object"]
+__all__ = ["JsonInput", "load_json_object", "require_array", "require_object"]
 
 JsonInput = bytes | bytearray | str | Mapping[str, Any]
 
@@ -36,6 +36,18 @@ def require_object(value: Any, *, source: str, location: str) -> Mapping[str, An
     if not isinstance(value, Mapping):
         raise ParseError(
             "expected an object" if value is not None else "required object is missing",
+            source=source,
+            location=location,
+            fragment=None if value is None else repr(value)[:80],
+        )
+    return value
+
+
+def require_array(value: Any, *, source: str, location: str) -> list[Any]:
+    """``value`` as a JSON array, or a :class:`ParseError` naming where it should have been."""
+    if not isinstance(value, list):
+        raise ParseError(
+            "required array is missing" if value is None else "expected an array",
             source=source,
             location=location,
             fragment=None if value is None else repr(value)[:80],

@@ -34,8 +34,9 @@ from amzcancel.models import (
 )
 from amzcancel.wire._coerce import (
     lenient_datetime,
-    lenient_decimal,
+    lenient_enum,
     lenient_int,
+    lenient_money,
     parse_flag,
     strict_text,
 )
@@ -131,11 +132,26 @@ def is_error_response(doc: XmlInput) -> bool:
 
     Added in 0.1.0.
     """
+    if _plainly_not_an_error(doc):
+        return False
     try:
         root = parse_xml(doc, source=_SOURCE)
     except ParseError:
         return False
     return local_name(root.tag) == "ErrorResponse"
+
+
+def _plainly_not_an_error(doc: XmlInput) -> bool:
+    # The client asks this of every successful page before the page parser reads it; a byte
+    # search spares parsing each page twice. The root's name is spelled out in any
+    # ASCII-compatible document; one in UTF-16/32 (NUL bytes) or EBCDIC (no leading "<") is
+    # parsed to find out.
+    if isinstance(doc, str):
+        return "ErrorResponse" not in doc
+    if b"ErrorResponse" in doc:
+        return False
+    head = bytes(doc[:64]).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"<") and b"\x00" not in doc
 
 
 def parse_error_response(doc: XmlInput, *, status_code: int | None = None) -> APIError:
@@ -227,34 +243,13 @@ def _money(element: ET.Element, name: str, where: str) -> Money | None:
     money = child(element, name)
     if money is None:
         return None
-    currency = child_text(money, "CurrencyCode")
-    amount = lenient_decimal(
-        child_text(money, "Amount"), source=_SOURCE, location=f"{where}/{name}/Amount"
+    return lenient_money(
+        child_text(money, "CurrencyCode"),
+        child_text(money, "Amount"),
+        source=_SOURCE,
+        location=f"{where}/{name}",
+        amount_location=f"{where}/{name}/Amount",
     )
-    if currency is None or amount is None:
-        logger.warning("mws: ignoring incomplete money value at %s/%s", where, name)
-        return None
-    return Money(currency_code=currency, amount=amount)
-
-
-def _status(text: str | None, where: str) -> OrderStatus | None:
-    if text is None:
-        return None
-    for status in OrderStatus:
-        if status.value.lower() == text.lower():
-            return status
-    logger.warning("mws: unknown OrderStatus %r at %s; keeping the order", text, where)
-    return None
-
-
-def _channel(text: str | None, where: str) -> FulfillmentChannel | None:
-    if text is None:
-        return None
-    try:
-        return FulfillmentChannel(text.upper())
-    except ValueError:
-        logger.warning("mws: unknown FulfillmentChannel %r at %s", text, where)
-        return None
 
 
 def _order(element: ET.Element, where: str) -> Order:
@@ -264,9 +259,17 @@ def _order(element: ET.Element, where: str) -> Order:
     return Order(
         amazon_order_id=order_id,
         marketplace_id=child_text(element, "MarketplaceId"),
-        status=_status(child_text(element, "OrderStatus"), f"{where}/OrderStatus"),
-        fulfillment_channel=_channel(
-            child_text(element, "FulfillmentChannel"), f"{where}/FulfillmentChannel"
+        status=lenient_enum(
+            OrderStatus,
+            child_text(element, "OrderStatus"),
+            source=_SOURCE,
+            location=f"{where}/OrderStatus",
+        ),
+        fulfillment_channel=lenient_enum(
+            FulfillmentChannel,
+            child_text(element, "FulfillmentChannel"),
+            source=_SOURCE,
+            location=f"{where}/FulfillmentChannel",
         ),
         purchase_date=_date(element, "PurchaseDate", where),
         last_update_date=_date(element, "LastUpdateDate", where),

@@ -28,12 +28,13 @@ from amzcancel.errors import ParseError
 from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
 from amzcancel.wire._coerce import (
     lenient_datetime,
+    lenient_enum,
     lenient_int,
     optional_text,
     parse_flag,
     strict_text,
 )
-from amzcancel.wire._json import JsonInput, load_json_object, require_object
+from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
 
 __all__ = ["NOTIFICATION_TYPE", "iter_order_changes", "parse_order_change", "unwrap_notification"]
 
@@ -47,9 +48,6 @@ NOTIFICATION_TYPE = "ORDER_CHANGE"
 # SNS inside SQS inside ... is at most two levels deep in practice; stop well before recursion
 # could be abused by a hostile message.
 _MAX_WRAPPING = 4
-
-_STATUSES = {status.value.lower(): status for status in OrderStatus}
-_CHANNELS = {channel.value.lower(): channel for channel in FulfillmentChannel}
 
 
 def unwrap_notification(doc: JsonInput) -> Mapping[str, Any]:
@@ -114,14 +112,9 @@ def parse_order_change(doc: JsonInput) -> Order:
         change.get("AmazonOrderId"), source=_SOURCE, location=f"{where}.AmazonOrderId"
     )
     summary = require_object(change.get("Summary"), source=_SOURCE, location=f"{where}.Summary")
-    raw_items = summary.get("OrderItems")
-    if not isinstance(raw_items, list):
-        raise ParseError(
-            "required array is missing" if raw_items is None else "expected an array",
-            source=_SOURCE,
-            location=f"{where}.Summary.OrderItems",
-            fragment=None if raw_items is None else repr(raw_items)[:80],
-        )
+    raw_items = require_array(
+        summary.get("OrderItems"), source=_SOURCE, location=f"{where}.Summary.OrderItems"
+    )
     trigger = change.get("OrderChangeTrigger")
     changed = trigger.get("TimeOfOrderChange") if isinstance(trigger, Mapping) else None
     last_update = lenient_datetime(
@@ -130,9 +123,17 @@ def parse_order_change(doc: JsonInput) -> Order:
     return Order(
         amazon_order_id=order_id,
         marketplace_id=optional_text(summary.get("MarketplaceId")),
-        status=_lookup(_STATUSES, summary.get("OrderStatus"), f"{where}.Summary.OrderStatus"),
-        fulfillment_channel=_lookup(
-            _CHANNELS, summary.get("FulfillmentType"), f"{where}.Summary.FulfillmentType"
+        status=lenient_enum(
+            OrderStatus,
+            summary.get("OrderStatus"),
+            source=_SOURCE,
+            location=f"{where}.Summary.OrderStatus",
+        ),
+        fulfillment_channel=lenient_enum(
+            FulfillmentChannel,
+            summary.get("FulfillmentType"),
+            source=_SOURCE,
+            location=f"{where}.Summary.FulfillmentType",
         ),
         purchase_date=lenient_datetime(
             summary.get("PurchaseDate"), source=_SOURCE, location=f"{where}.Summary.PurchaseDate"
@@ -178,16 +179,6 @@ def iter_order_changes(doc: JsonInput) -> Iterator[Order]:
         except ParseError as exc:
             exc.location = f"$.Messages[{index}]" + (exc.location or "").removeprefix("$")
             raise
-
-
-def _lookup(table: Mapping[str, Any], value: Any, location: str) -> Any:
-    text = optional_text(value)
-    if text is None:
-        return None
-    found = table.get(text.lower())
-    if found is None:
-        logger.warning("%s: ignoring unknown value at %s: %r", _SOURCE, location, value)
-    return found
 
 
 def _item(value: Any, where: str) -> OrderItem:

@@ -37,12 +37,13 @@ from amzcancel.models import (
 )
 from amzcancel.wire._coerce import (
     lenient_datetime,
-    lenient_decimal,
+    lenient_enum,
     lenient_int,
+    lenient_money,
     optional_text,
     strict_text,
 )
-from amzcancel.wire._json import JsonInput, load_json_object, require_object
+from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
 
 __all__ = ["parse_error_body", "parse_get_order", "parse_search_orders"]
 
@@ -89,7 +90,7 @@ def parse_search_orders(doc: JsonInput) -> OrdersPage:
     """
     data = load_json_object(doc, source=_SOURCE)
     _raise_if_error_body(data, "orders")
-    orders = _array(data.get("orders"), "$.orders")
+    orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
     pagination = _optional_object(data.get("pagination"), "$.pagination")
     next_token = None if pagination is None else optional_text(pagination.get("nextToken"))
     return OrdersPage(
@@ -152,17 +153,6 @@ def _raise_if_error_body(data: Mapping[str, Any], key: str) -> None:
         raise parse_error_body(data)
 
 
-def _array(value: Any, location: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ParseError(
-            "required array is missing" if value is None else "expected an array",
-            source=_SOURCE,
-            location=location,
-            fragment=None if value is None else repr(value)[:80],
-        )
-    return value
-
-
 def _optional_object(value: Any, location: str) -> Mapping[str, Any] | None:
     """An object the job can do without: ``None`` (warned when present but not an object)."""
     if value is None:
@@ -181,22 +171,13 @@ def _money(value: Any, location: str) -> Money | None:
     money = _optional_object(value, location)
     if money is None:
         return None
-    amount = lenient_decimal(money.get("amount"), source=_SOURCE, location=f"{location}.amount")
-    currency = optional_text(money.get("currencyCode"))
-    if amount is None or currency is None:
-        logger.warning("%s: ignoring incomplete money at %s", _SOURCE, location)
-        return None
-    return Money(currency_code=currency, amount=amount)
-
-
-def _lookup(table: Mapping[str, Any], value: Any, location: str) -> Any:
-    text = optional_text(value)
-    if text is None:
-        return None
-    found = table.get(text.upper())
-    if found is None:
-        logger.warning("%s: ignoring unknown value at %s: %r", _SOURCE, location, value)
-    return found
+    return lenient_money(
+        money.get("currencyCode"),
+        money.get("amount"),
+        source=_SOURCE,
+        location=location,
+        amount_location=f"{location}.amount",
+    )
 
 
 def _order(value: Any, where: str) -> Order:
@@ -205,13 +186,23 @@ def _order(value: Any, where: str) -> Order:
     sales = _optional_object(data.get("salesChannel"), f"{where}.salesChannel") or {}
     fulfillment = _optional_object(data.get("fulfillment"), f"{where}.fulfillment") or {}
     proceeds = _optional_object(data.get("proceeds"), f"{where}.proceeds") or {}
-    items = _array(data.get("orderItems"), f"{where}.orderItems")
+    items = require_array(data.get("orderItems"), source=_SOURCE, location=f"{where}.orderItems")
     return Order(
         amazon_order_id=order_id,
         marketplace_id=optional_text(sales.get("marketplaceId")),
-        status=_lookup(_STATUSES, fulfillment.get("fulfillmentStatus"), f"{where}.fulfillment"),
-        fulfillment_channel=_lookup(
-            _FULFILLED_BY, fulfillment.get("fulfilledBy"), f"{where}.fulfillment.fulfilledBy"
+        status=lenient_enum(
+            OrderStatus,
+            fulfillment.get("fulfillmentStatus"),
+            source=_SOURCE,
+            location=f"{where}.fulfillment.fulfillmentStatus",
+            aliases=_STATUSES,
+        ),
+        fulfillment_channel=lenient_enum(
+            FulfillmentChannel,
+            fulfillment.get("fulfilledBy"),
+            source=_SOURCE,
+            location=f"{where}.fulfillment.fulfilledBy",
+            aliases=_FULFILLED_BY,
         ),
         purchase_date=_date(data, "createdTime", where),
         last_update_date=_date(data, "lastUpdatedTime", where),

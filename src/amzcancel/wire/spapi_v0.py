@@ -40,13 +40,14 @@ from amzcancel.models import (
 )
 from amzcancel.wire._coerce import (
     lenient_datetime,
-    lenient_decimal,
+    lenient_enum,
     lenient_int,
+    lenient_money,
     optional_text,
     parse_flag,
     strict_text,
 )
-from amzcancel.wire._json import JsonInput, load_json_object, require_object
+from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
 
 __all__ = [
     "parse_error_body",
@@ -78,7 +79,7 @@ def parse_get_orders(doc: JsonInput) -> OrdersPage:
     Added in 0.1.0.
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
-    orders = _array(payload.get("Orders"), "$.payload.Orders")
+    orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
     return OrdersPage(
         orders=[_order(order, f"$.payload.Orders[{index}]") for index, order in enumerate(orders)],
         next_token=optional_text(payload.get("NextToken")),
@@ -118,7 +119,9 @@ def parse_get_order_items(doc: JsonInput) -> ItemsPage:
     order_id = strict_text(
         payload.get("AmazonOrderId"), source=_SOURCE, location="$.payload.AmazonOrderId"
     )
-    items = _array(payload.get("OrderItems"), "$.payload.OrderItems")
+    items = require_array(
+        payload.get("OrderItems"), source=_SOURCE, location="$.payload.OrderItems"
+    )
     return ItemsPage(
         amazon_order_id=order_id,
         items=[_item(item, f"$.payload.OrderItems[{index}]") for index, item in enumerate(items)],
@@ -202,17 +205,6 @@ def _brief(value: Any) -> str:
         return repr(value)[:200]
 
 
-def _array(value: Any, location: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ParseError(
-            "expected a list" if value is not None else "required list is missing",
-            source=_SOURCE,
-            location=location,
-            fragment=None if value is None else repr(value)[:80],
-        )
-    return value
-
-
 def _date(data: Mapping[str, Any], key: str, where: str) -> datetime | None:
     return lenient_datetime(data.get(key), source=_SOURCE, location=f"{where}.{key}")
 
@@ -221,37 +213,17 @@ def _money(data: Mapping[str, Any], key: str, where: str) -> Money | None:
     value = data.get(key)
     if value is None:
         return None
-    if isinstance(value, Mapping):
-        currency = optional_text(value.get("CurrencyCode"))
-        amount = lenient_decimal(
-            value.get("Amount"), source=_SOURCE, location=f"{where}.{key}.Amount"
-        )
-        if currency is not None and amount is not None:
-            return Money(currency_code=currency, amount=amount)
-    logger.warning("spapi-v0: ignoring malformed money value at %s.%s", where, key)
-    return None
-
-
-def _status(value: Any, where: str) -> OrderStatus | None:
-    text = optional_text(value)
-    if text is None:
+    location = f"{where}.{key}"
+    if not isinstance(value, Mapping):
+        logger.warning("spapi-v0: ignoring malformed money value at %s", location)
         return None
-    try:
-        return OrderStatus(text)
-    except ValueError:
-        logger.warning("spapi-v0: unknown OrderStatus %r at %s; keeping the order", text, where)
-        return None
-
-
-def _channel(value: Any, where: str) -> FulfillmentChannel | None:
-    text = optional_text(value)
-    if text is None:
-        return None
-    try:
-        return FulfillmentChannel(text)
-    except ValueError:
-        logger.warning("spapi-v0: unknown FulfillmentChannel %r at %s", text, where)
-        return None
+    return lenient_money(
+        value.get("CurrencyCode"),
+        value.get("Amount"),
+        source=_SOURCE,
+        location=location,
+        amount_location=f"{location}.Amount",
+    )
 
 
 def _order(value: Any, where: str) -> Order:
@@ -261,8 +233,15 @@ def _order(value: Any, where: str) -> Order:
             data.get("AmazonOrderId"), source=_SOURCE, location=f"{where}.AmazonOrderId"
         ),
         marketplace_id=optional_text(data.get("MarketplaceId")),
-        status=_status(data.get("OrderStatus"), f"{where}.OrderStatus"),
-        fulfillment_channel=_channel(data.get("FulfillmentChannel"), f"{where}.FulfillmentChannel"),
+        status=lenient_enum(
+            OrderStatus, data.get("OrderStatus"), source=_SOURCE, location=f"{where}.OrderStatus"
+        ),
+        fulfillment_channel=lenient_enum(
+            FulfillmentChannel,
+            data.get("FulfillmentChannel"),
+            source=_SOURCE,
+            location=f"{where}.FulfillmentChannel",
+        ),
         purchase_date=_date(data, "PurchaseDate", where),
         last_update_date=_date(data, "LastUpdateDate", where),
         source=Source.SPAPI_V0,
