@@ -78,6 +78,26 @@ def test_empty_secret_is_a_config_error_without_the_value() -> None:
         LwaCredentials("app", "  ", "Atzr|x")
 
 
+def test_blank_env_values_are_named_missing_and_never_echoed() -> None:
+    """Whitespace-only variables count as unset: the error names them and shows no value."""
+    env = {"LWA_APP_ID": "app", "LWA_CLIENT_SECRET": CANARY, "SP_API_REFRESH_TOKEN": " \t"}
+    with pytest.raises(ConfigError) as info:
+        LwaCredentials.from_env(env)
+    assert "SP_API_REFRESH_TOKEN" in str(info.value)
+    assert CANARY not in str(info.value) + repr(info.value)
+    mws_env = {"MWS_ACCESS_KEY": "AKID", "MWS_SECRET_KEY": CANARY, "MWS_SELLER_ID": " "}
+    with pytest.raises(ConfigError) as info:
+        MwsCredentials.from_env(mws_env)
+    assert "MWS_SELLER_ID" in str(info.value)
+    assert CANARY not in str(info.value) + repr(info.value)
+
+
+def test_blank_mws_auth_token_is_unset() -> None:
+    """A blank MWS_AUTH_TOKEN means no token, as an unset one does (not an auth_token error)."""
+    env = {"MWS_ACCESS_KEY": "AKID", "MWS_SECRET_KEY": CANARY, "MWS_SELLER_ID": "A1"}
+    assert MwsCredentials.from_env({**env, "MWS_AUTH_TOKEN": "  "}).auth_token is None
+
+
 @pytest.mark.parametrize(
     ("region", "sandbox", "url"),
     [

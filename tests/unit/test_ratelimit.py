@@ -130,6 +130,9 @@ def test_concurrent_threads_get_distinct_slots() -> None:
         pytest.param("inf", None, id="inf"),
         pytest.param("fast", None, id="text"),
         pytest.param(None, None, id="absent"),
+        pytest.param("0.0056", 0.0056, id="slowest-documented-plan"),
+        pytest.param("1e-300", None, id="tiny-would-sleep-for-ever"),
+        pytest.param("0.0001", None, id="slower-than-one-an-hour"),
     ],
 )
 def test_parse_rate_limit_header(value: str | None, expected: float | None) -> None:

@@ -16,8 +16,8 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-import gzip
 import xml.etree.ElementTree as ET
+import zlib
 
 from amzcancel.errors import ParseError
 from amzcancel.feeds._model import ProcessingReport, ProcessingResult
@@ -26,6 +26,9 @@ from amzcancel.wire._xml import child, child_text, children, descendant, parse_x
 __all__ = ["decode_report_document", "parse_processing_report"]
 
 _SOURCE = "feed-report"
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+"""The most a compressed processing report may unpack to (one line per message is far less)."""
+_MAX_COUNT_DIGITS = 18
 
 
 def decode_report_document(content: bytes, compression_algorithm: str | None) -> bytes:
@@ -39,9 +42,26 @@ def decode_report_document(content: bytes, compression_algorithm: str | None) ->
     if compression_algorithm.upper() != "GZIP":
         raise ParseError(f"unknown compressionAlgorithm {compression_algorithm!r}", source=_SOURCE)
     try:
-        return gzip.decompress(content)
-    except (OSError, EOFError) as exc:
+        return _gunzip(content)
+    except zlib.error as exc:
         raise ParseError(f"the report is not valid gzip: {exc}", source=_SOURCE) from exc
+
+
+def _gunzip(content: bytes) -> bytes:
+    # Bounded: a few KiB of gzip can expand to gigabytes, and the URL's content is not ours.
+    out = bytearray()
+    rest = content
+    while rest:  # a gzip file may hold several members, read one after the other
+        member = zlib.decompressobj(wbits=31)
+        out += member.decompress(rest, MAX_REPORT_BYTES + 1 - len(out))
+        if len(out) > MAX_REPORT_BYTES or member.unconsumed_tail:
+            raise ParseError(
+                f"the report unpacks to more than {MAX_REPORT_BYTES} bytes", source=_SOURCE
+            )
+        if not member.eof:
+            raise ParseError("the report is not valid gzip: it is truncated", source=_SOURCE)
+        rest = member.unused_data
+    return bytes(out)
 
 
 def parse_processing_report(document: bytes | str) -> ProcessingReport:
@@ -86,7 +106,7 @@ def _count(summary: ET.Element, name: str) -> int:
     text = child_text(summary, name)
     if text is None:
         return 0
-    if not text.isdigit():
+    if not _is_count(text):
         raise ParseError(
             f"{name} is not a count",
             source=_SOURCE,
@@ -96,11 +116,17 @@ def _count(summary: ET.Element, name: str) -> int:
     return int(text)
 
 
+def _is_count(text: str) -> bool:
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and few enough of them
+    # for int() to accept.
+    return text.isascii() and text.isdigit() and len(text) <= _MAX_COUNT_DIGITS
+
+
 def _result(element: ET.Element) -> ProcessingResult:
     message_id = child_text(element, "MessageID")
     order = descendant(element, "AdditionalInfo", "AmazonOrderID")
     return ProcessingResult(
-        message_id=int(message_id) if message_id and message_id.isdigit() else None,
+        message_id=int(message_id) if message_id and _is_count(message_id) else None,
         result_code=child_text(element, "ResultCode") or "Error",
         result_message_code=child_text(element, "ResultMessageCode"),
         description=child_text(element, "ResultDescription"),

@@ -105,8 +105,9 @@ def _acknowledgement(ack: ET.Element, path: str) -> None:
 
 def _message_id(message: ET.Element, path: str, seen: set[int]) -> None:
     text = _text(message, "MessageID")
-    if not text.isdigit() or int(text) < 1:
-        raise FeedError(f"{path}/MessageID must be a positive integer, got {text!r}")
+    # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+    if not (text.isascii() and text.isdigit() and len(text) <= 18) or int(text) < 1:
+        raise FeedError(f"{path}/MessageID must be a positive integer, got {text[:40]!r}")
     number = int(text)
     if number in seen:
         raise FeedError(f"{path}/MessageID {number} is used twice")

@@ -18,7 +18,12 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer,
 
 import httpx
 
-from amzcancel.sandbox._http import DroppedConnection, SandboxRequest, SandboxResponse
+from amzcancel.sandbox._http import (
+    DroppedConnection,
+    SandboxRequest,
+    SandboxResponse,
+    spapi_error,
+)
 
 if TYPE_CHECKING:
     from amzcancel.sandbox._marketplace import Marketplace
@@ -35,11 +40,15 @@ _REASONS = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
+    413: "Content Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""The largest request body the served sandbox reads (a feed of thousands of orders fits)."""
 
 
 def make_transport(marketplace: Marketplace) -> httpx.MockTransport:
@@ -82,7 +91,9 @@ class WsgiApp:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = _content_length(environ.get("CONTENT_LENGTH"))
+        if isinstance(length, SandboxResponse):
+            return self._send(length, start_response)
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
             key[5:].replace("_", "-").lower(): str(value)
@@ -102,10 +113,29 @@ class WsgiApp:
             body=body,
             base_url=f"{environ.get('wsgi.url_scheme', 'http')}://{host}",
         )
-        answer: SandboxResponse = self.marketplace.handle(core)
+        return self._send(self.marketplace.handle(core), start_response)
+
+    @staticmethod
+    def _send(answer: SandboxResponse, start_response: Callable[..., Any]) -> list[bytes]:
         status = f"{answer.status} {_REASONS.get(answer.status, 'Unknown')}"
         start_response(status, [*answer.headers, ("Content-Length", str(len(answer.body)))])
         return [answer.body]
+
+
+def _content_length(value: str | None) -> int | SandboxResponse:
+    """The body length a request declares, or the error to answer it with.
+
+    A negative length would read until the client hangs up, and a huge one would allocate its
+    claim up front: both are refused before anything is read.
+    """
+    text = (value or "0").strip()
+    if not (text.isascii() and text.isdigit()):
+        return spapi_error(400, "InvalidInput", "Content-Length is not a valid length")
+    if len(text) > 12 or int(text) > MAX_BODY_BYTES:
+        return spapi_error(
+            413, "RequestEntityTooLarge", f"The body must not exceed {MAX_BODY_BYTES} bytes"
+        )
+    return int(text)
 
 
 class _ServerHandler(ServerHandler):

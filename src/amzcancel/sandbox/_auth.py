@@ -103,9 +103,7 @@ class LwaTokens:
                 "unsupported_grant_type",
                 "The authorization grant type is not supported by the authorization server",
             )
-        if not secrets.compare_digest(
-            form.get("client_id", ""), self._credentials.client_id
-        ) or not secrets.compare_digest(
+        if not _same(form.get("client_id", ""), self._credentials.client_id) or not _same(
             form.get("client_secret", ""), self._credentials.client_secret
         ):
             return _lwa_error(401, "invalid_client", "Client authentication failed")
@@ -116,7 +114,7 @@ class LwaTokens:
                     "invalid_request",
                     "The request is missing a required parameter : refresh_token",
                 )
-            if not secrets.compare_digest(form["refresh_token"], self._credentials.refresh_token):
+            if not _same(form["refresh_token"], self._credentials.refresh_token):
                 return _lwa_error(
                     400,
                     "invalid_grant",
@@ -148,6 +146,11 @@ class LwaTokens:
         if self._clock.now() >= expiry:
             return spapi_error(403, "Unauthorized", _EXPIRED, headers=headers)
         return None
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time equality; as bytes, since compare_digest refuses non-ASCII text."""
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _lwa_error(status: int, error: str, description: str) -> SandboxResponse:

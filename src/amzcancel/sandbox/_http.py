@@ -75,7 +75,10 @@ class SandboxRequest:
 
     def json_body(self) -> Any:
         """The body parsed as JSON (``ValueError`` when it is not JSON)."""
-        return json.loads(self.body.decode("utf-8"))
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except RecursionError as exc:  # nested too deep: as much "not JSON" as a typo
+            raise ValueError("the JSON body is nested too deeply") from exc
 
 
 @dataclass

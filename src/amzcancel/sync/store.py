@@ -134,6 +134,8 @@ class SqliteStore:
             yield
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {action} failed: {exc}") from exc
+        except OverflowError as exc:  # an int beyond SQLite's 64 bits, e.g. ack([2**64])
+            raise StoreError(f"{self.path}: {action} failed: {exc}") from exc
 
     @contextmanager
     def _connection(self, action: str) -> Iterator[sqlite3.Connection]:

@@ -18,7 +18,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -42,7 +42,7 @@ AsyncSend = Callable[[httpx.Request], Awaitable[httpx.Response]]
 
 @dataclass(frozen=True)
 class _Token:
-    value: str
+    value: str = field(repr=False)  # a bearer credential: never in a repr or a log
     expires_at: float  # monotonic seconds
 
 

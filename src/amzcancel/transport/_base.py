@@ -85,8 +85,8 @@ def is_absolute(path: str) -> bool:
 
 
 def safe_url(request: httpx.Request) -> str:
-    """The request URL without its query (MWS signatures and tokens never appear in it)."""
-    return str(request.url.copy_with(query=None))
+    """The request URL without its query or user info (signatures, tokens, a gateway's password)."""
+    return str(request.url.copy_with(query=None, userinfo=b""))
 
 
 def map_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:

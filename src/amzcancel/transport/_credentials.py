@@ -167,7 +167,8 @@ class MwsCredentials:
             env[ENV_MWS_ACCESS_KEY],
             env[ENV_MWS_SECRET_KEY],
             env[ENV_MWS_SELLER_ID],
-            auth_token=env.get(ENV_MWS_AUTH_TOKEN) or None,
+            # Blank counts as unset, as for the required variables (not an "auth_token" error).
+            auth_token=env.get(ENV_MWS_AUTH_TOKEN, "").strip() or None,
         )
 
     def __repr__(self) -> str:

@@ -16,9 +16,10 @@ import logging
 import httpx
 
 from amzcancel._clock import Clock
-from amzcancel.errors import APIError, ThrottledError
+from amzcancel.errors import APIError, InvalidInputError, ThrottledError
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._base import RequestSpec, WireProtocol, map_transport_error
+from amzcancel.transport._log_redaction import install_log_redaction
 from amzcancel.transport._ratelimit import RateLimiter, parse_rate_limit_header
 from amzcancel.transport._retry import RetryPolicy
 from amzcancel.transport._stats import TransportStats
@@ -51,9 +52,22 @@ class EngineCore:
         self.clock = clock
         self.stats = stats
         self.auth = auth
+        # httpx logs request URLs at INFO; presigned document URLs carry their signature.
+        install_log_redaction()
 
     def label(self, spec: RequestSpec) -> str:
         return spec.operation or f"{spec.method} request"
+
+    def build(self, spec: RequestSpec, token: str | None) -> httpx.Request:
+        """The request of one attempt; a URL httpx cannot form is bad input, not a crash."""
+        try:
+            return self.protocol.build(spec, token)
+        except httpx.InvalidURL as exc:
+            # e.g. a 70 KB NextToken from a misbehaving gateway ("URL component 'query' too
+            # long"); httpx's message names the part, never the URL's content.
+            raise InvalidInputError(
+                f"{self.label(spec)}: cannot build the request URL: {exc}", method=spec.method
+            ) from exc
 
     def wants_token(self, spec: RequestSpec) -> bool:
         return spec.authenticate and self.auth is not None
@@ -122,7 +136,7 @@ class SyncEngine:
 
     def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
         self.core.record_wait(spec, self.core.limiter.acquire(self.core.partner, spec.operation))
-        request = self.core.protocol.build(spec, token)
+        request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
         return self._raw_send(request)
 
@@ -167,6 +181,6 @@ class AsyncEngine:
     async def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
         waited = await self.core.limiter.async_acquire(self.core.partner, spec.operation)
         self.core.record_wait(spec, waited)
-        request = self.core.protocol.build(spec, token)
+        request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
         return await self._raw_send(request)

@@ -31,6 +31,9 @@ __all__ = ["RateLimiter", "parse_rate_limit_header"]
 logger = logging.getLogger("amzcancel.transport.ratelimit")
 
 _RATE_TOLERANCE = 1e-9
+MIN_HEADER_RATE_PER_SECOND = 1 / 3600
+"""The slowest ``x-amzn-RateLimit-Limit`` adopted (Amazon's slowest plan is 0.0056/s): a header
+of ``1e-300`` would otherwise pace the next call for longer than a clock can sleep."""
 
 
 def parse_rate_limit_header(value: str | None) -> float | None:
@@ -41,7 +44,7 @@ def parse_rate_limit_header(value: str | None) -> float | None:
         rate = float(value.strip())
     except ValueError:
         return None
-    if not math.isfinite(rate) or rate <= 0:
+    if not math.isfinite(rate) or rate < MIN_HEADER_RATE_PER_SECOND:
         return None
     return rate
 

@@ -28,7 +28,7 @@ import codecs
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, AnyStr, NoReturn
 
 from amzcancel.errors import ParseError
 from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
@@ -53,6 +53,9 @@ SYNTHETIC_ITEM_ID_PREFIX = "sku:"
 """Prefix of the stand-in item ids of reports without an order item id column."""
 
 CHUNK_BYTES = 64 * 1024
+MAX_LINE_CHARS = 1024 * 1024
+"""The longest line read: a real row is a few KiB; anything longer is refused, not buffered."""
+_FAST_INT_DIGITS = 18  # below 2**63: what the fast path converts without lenient_int's checks
 
 # Column names per report type (see the facts file, section 6); first match wins.
 _ORDER_ID = ("order-id", "amazon-order-id")
@@ -350,7 +353,8 @@ def _date(text: str, number: int, column: str) -> datetime | None:
 def _int(text: str, number: int) -> int | None:
     if not text:
         return None
-    if text.isdigit():
+    # isdigit() alone admits "²" and other Unicode digits that int() refuses.
+    if text.isascii() and text.isdigit() and len(text) <= _FAST_INT_DIGITS:
         return int(text)
     return lenient_int(text, source=_SOURCE, location=f"line {number}")
 
@@ -381,25 +385,58 @@ def _prepend(head: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _byte_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    rest = b""
-    for chunk in chunks:
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        yield from lines
-    if rest:
-        yield rest
+    yield from _split_lines(chunks, b"\n", b"")
 
 
 def _text_lines(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder(encoding)("replace")
-    rest = ""
-    for chunk in chunks:
-        lines = (rest + decoder.decode(chunk)).split("\n")
-        rest = lines.pop()
-        yield from lines
-    rest += decoder.decode(b"", final=True)
-    if rest:
-        yield rest
+
+    def texts() -> Iterator[str]:
+        for chunk in chunks:
+            yield decoder.decode(chunk)
+        yield decoder.decode(b"", final=True)
+
+    yield from _split_lines(texts(), "\n", "")
+
+
+def _split_lines(pieces: Iterable[AnyStr], newline: AnyStr, empty: AnyStr) -> Iterator[AnyStr]:
+    """The lines of a stream of pieces, each at most :data:`MAX_LINE_CHARS` long.
+
+    Without the limit a file with no line breaks would be held whole; the start of a line is
+    kept as a list of pieces, joined once, so a long line costs linear time, not quadratic.
+    """
+    partial: list[AnyStr] = []  # the start of the current line, joined only once it ends
+    size = 0
+    number = 0
+    for piece in pieces:
+        lines = piece.split(newline)
+        last = lines.pop()
+        if lines:
+            if partial:
+                partial.append(lines[0])
+                lines[0] = empty.join(partial)
+                partial, size = [], 0
+            if max(map(len, lines)) > MAX_LINE_CHARS:
+                _too_long(
+                    number + 1 + next(i for i, t in enumerate(lines) if len(t) > MAX_LINE_CHARS)
+                )
+            number += len(lines)
+            yield from lines
+        if last:
+            partial.append(last)
+            size += len(last)
+            if size > MAX_LINE_CHARS:
+                _too_long(number + 1)
+    if partial:
+        yield empty.join(partial)
+
+
+def _too_long(number: int) -> NoReturn:
+    raise ParseError(
+        f"line is longer than {MAX_LINE_CHARS} characters: not an order report",
+        source=_SOURCE,
+        location=f"line {number}",
+    )
 
 
 def _decode(line: bytes, encoding: str | None, number: int) -> str:

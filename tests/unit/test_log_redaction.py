@@ -1,0 +1,96 @@
+"""The log filter that keeps signing secrets out of httpx's and httpcore's log lines."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from amzcancel._clock import FakeClock
+from amzcancel.transport import LwaCredentials, SpApiClient
+from amzcancel.transport._log_redaction import (
+    SecretParamFilter,
+    install_log_redaction,
+    redact_secret_params,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "PUT https://s3.amazonaws.com/d?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Credential=AKIA%2F20261127%2Fus-east-1&X-Amz-Signature=ab12 "
+            '"HTTP/1.1 200 OK"',
+            "PUT https://s3.amazonaws.com/d?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            '&X-Amz-Credential=<redacted>&X-Amz-Signature=<redacted> "HTTP/1.1 200 OK"',
+            id="presigned-s3",
+        ),
+        pytest.param(
+            "https://h/?x-amz-security-token=FQoG%2Bz&X-Amz-Expires=300",
+            "https://h/?x-amz-security-token=<redacted>&X-Amz-Expires=300",
+            id="case-insensitive-keeps-other-params",
+        ),
+        pytest.param(
+            "POST /Orders?AWSAccessKeyId=AKIA&Signature=a%2Bb%3D&MWSAuthToken=amzn.mws.1",
+            "POST /Orders?AWSAccessKeyId=<redacted>&Signature=<redacted>&MWSAuthToken=<redacted>",
+            id="mws-signature-v2",
+        ),
+        pytest.param(
+            "token?grant_type=refresh_token&refresh_token=Atzr|x&client_secret=s",
+            "token?grant_type=refresh_token&refresh_token=<redacted>&client_secret=<redacted>",
+            id="lwa-grant-keeps-grant-type",
+        ),
+        pytest.param(
+            "GET /orders/v0/orders?NextToken=abc%3D&MarketplaceIds=ATVPDKIKX0DER",
+            "GET /orders/v0/orders?NextToken=abc%3D&MarketplaceIds=ATVPDKIKX0DER",
+            id="ordinary-query-untouched",
+        ),
+        pytest.param(
+            'GET https://erp:s3cret@gateway.example:8443/orders "HTTP/1.1 200 OK"',
+            'GET https://erp:<redacted>@gateway.example:8443/orders "HTTP/1.1 200 OK"',
+            id="userinfo-password",
+        ),
+        pytest.param(
+            "mail buyer@example.com at 12:30", "mail buyer@example.com at 12:30", id="not-a-url"
+        ),
+        pytest.param("no query at all", "no query at all", id="no-query"),
+    ],
+)
+def test_redact_secret_params(text: str, expected: str) -> None:
+    """Values of signing parameters are replaced; names and every other parameter stay."""
+    assert redact_secret_params(text) == expected
+
+
+def test_httpx_request_line_is_redacted_under_the_users_debug_logging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client installs the filter, so httpx's INFO request line loses its signature."""
+    SpApiClient(
+        credentials=LwaCredentials("app", "secret", "Atzr|r"),
+        transport=httpx.MockTransport(lambda request: httpx.Response(200)),
+        clock=FakeClock(),
+    ).close()
+    url = httpx.URL("https://s3.amazonaws.com/doc?X-Amz-Signature=deadbeef&X-Amz-Date=1")
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("httpx").info('HTTP Request: %s %s "%s"', "PUT", url, "HTTP/1.1 200 OK")
+    redacted = "https://s3.amazonaws.com/doc?X-Amz-Signature=<redacted>&X-Amz-Date=1"
+    assert caplog.messages == [f'HTTP Request: PUT {redacted} "HTTP/1.1 200 OK"']
+
+
+def test_install_is_idempotent() -> None:
+    """Installing again (every client does) never stacks filters."""
+    install_log_redaction()
+    install_log_redaction()
+    for name in ("httpx", "httpcore", "httpcore.http11", "httpcore.connection"):
+        filters = logging.getLogger(name).filters
+        assert sum(isinstance(f, SecretParamFilter) for f in filters) == 1
+
+
+def test_filter_keeps_records_it_cannot_format() -> None:
+    """A record whose arguments do not fit its message is passed on unchanged, never dropped."""
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "%s %s", ("one",), None)
+    assert SecretParamFilter().filter(record) is True
+    assert record.msg == "%s %s"
+    assert record.args == ("one",)
