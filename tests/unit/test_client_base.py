@@ -91,3 +91,18 @@ async def test_async_clients_close_their_pool_on_exit_and_close() -> None:
     other = AsyncMwsClient(credentials=MWS, transport=transport, clock=FakeClock())
     await other.aclose()
     assert other._http.is_closed
+
+
+def test_repr_hides_a_gateway_password() -> None:
+    """An endpoint with user info never shows its password in the client's repr."""
+    client = SpApiClient(
+        credentials=LwaCredentials(
+            client_id="id", client_secret="canary-secret", refresh_token="canary-refresh"
+        ),
+        endpoint="https://user:hunter2@gateway.example.invalid",
+    )
+    try:
+        assert "hunter2" not in repr(client)
+        assert "gateway.example.invalid" in repr(client)
+    finally:
+        client.close()

@@ -10,7 +10,7 @@ import pytest
 
 from amzcancel.models import FulfillmentChannel, Money, OrderStatus
 from amzcancel.wire import spapi_v0
-from amzcancel.wire._coerce import lenient_enum, lenient_money
+from amzcancel.wire._coerce import lenient_enum, lenient_int, lenient_money, lenient_quantity
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,24 @@ def test_lenient_money_needs_both_parts(
     """A money value reads only with a currency and a finite amount; otherwise ``None``."""
     got = lenient_money(currency, amount, source="t", location="$.m", amount_location="$.m.a")
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("3", 3, id="text"),
+        pytest.param(0, 0, id="zero"),
+        pytest.param(-1, None, id="negative-int"),
+        pytest.param("-2", None, id="negative-text"),
+    ],
+)
+def test_a_quantity_is_never_negative(value: object, expected: int | None) -> None:
+    """Units ordered or shipped below zero are malformed and dropped, keeping the order."""
+    assert lenient_quantity(value, source="spapi-v0", location="$.Q") == expected
+
+
+def test_warnings_quote_a_malformed_value_only_in_part(caplog: pytest.LogCaptureFixture) -> None:
+    """A huge malformed value is cut short in the log line, not copied whole."""
+    lenient_int("x" * 5000, source="report", location="line 2")
+    assert "x" * 100 not in caplog.text
+    assert "..." in caplog.text

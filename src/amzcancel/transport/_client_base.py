@@ -150,7 +150,9 @@ class BaseClient:
         return self._options.clock
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.endpoint!r})"
+        # A gateway URL may carry "user:password@"; the repr must not.
+        endpoint = str(httpx.URL(self.endpoint).copy_with(userinfo=b""))
+        return f"{type(self).__name__}(endpoint={endpoint!r})"
 
 
 class SyncClient(BaseClient):

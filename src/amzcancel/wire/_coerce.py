@@ -30,6 +30,7 @@ __all__ = [
     "lenient_enum",
     "lenient_int",
     "lenient_money",
+    "lenient_quantity",
     "optional_text",
     "parse_flag",
     "strict_datetime",
@@ -42,6 +43,7 @@ E = TypeVar("E", bound=Enum)
 
 _MAX_INT = 2**63 - 1  # SQLite INTEGER, Java long
 _MIN_INT = -(2**63)
+_SHOWN_CHARS = 80  # of a malformed value quoted in a warning
 _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
@@ -125,12 +127,23 @@ def lenient_datetime(value: Any, *, source: str, location: str) -> datetime | No
     try:
         return _to_datetime(value)
     except (ValueError, OverflowError):
-        logger.warning("%s: ignoring malformed date at %s: %r", source, location, value)
+        logger.warning("%s: ignoring malformed date at %s: %s", source, location, _shown(value))
         return None
 
 
-def lenient_int(value: Any, *, source: str, location: str) -> int | None:
-    """An integer the job can do without: ``None`` (and a warning) when malformed."""
+def _shown(value: Any) -> str:
+    """A malformed value as it may appear in a log line: quoted and cut short."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def lenient_int(
+    value: Any, *, source: str, location: str, minimum: int | None = None
+) -> int | None:
+    """An integer the job can do without: ``None`` (and a warning) when malformed.
+
+    ``minimum`` rejects values below it the same way (a quantity is never negative).
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -142,17 +155,27 @@ def lenient_int(value: Any, *, source: str, location: str) -> int | None:
         try:
             number = float(str(value).strip())
         except ValueError:
-            logger.warning("%s: ignoring malformed number at %s: %r", source, location, value)
+            logger.warning(
+                "%s: ignoring malformed number at %s: %s", source, location, _shown(value)
+            )
             return None
         if not math.isfinite(number) or number != int(number):
-            logger.warning("%s: ignoring non-integer at %s: %r", source, location, value)
+            logger.warning("%s: ignoring non-integer at %s: %s", source, location, _shown(value))
             return None
         result = int(number)
     # A 4000-digit quantity is no quantity; it would also overflow SQLite and ERP integers.
     if not _MIN_INT <= result <= _MAX_INT:
         logger.warning("%s: ignoring out-of-range number at %s", source, location)
         return None
+    if minimum is not None and result < minimum:
+        logger.warning("%s: ignoring number below %d at %s: %d", source, minimum, location, result)
+        return None
     return result
+
+
+def lenient_quantity(value: Any, *, source: str, location: str) -> int | None:
+    """A count of units: a non-negative integer, or ``None`` (and a warning) when malformed."""
+    return lenient_int(value, source=source, location=location, minimum=0)
 
 
 def lenient_decimal(value: Any, *, source: str, location: str) -> Decimal | None:
@@ -162,10 +185,10 @@ def lenient_decimal(value: Any, *, source: str, location: str) -> Decimal | None
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        logger.warning("%s: ignoring malformed amount at %s: %r", source, location, value)
+        logger.warning("%s: ignoring malformed amount at %s: %s", source, location, _shown(value))
         return None
     if not amount.is_finite():
-        logger.warning("%s: ignoring non-finite amount at %s: %r", source, location, value)
+        logger.warning("%s: ignoring non-finite amount at %s: %s", source, location, _shown(value))
         return None
     return amount
 
@@ -211,7 +234,7 @@ def lenient_enum(
         member = aliases.get(key)
     if member is None:
         logger.warning(
-            "%s: ignoring unknown %s at %s: %r", source, enum_cls.__name__, location, value
+            "%s: ignoring unknown %s at %s: %s", source, enum_cls.__name__, location, _shown(value)
         )
         return None
     return cast(E, member)

@@ -35,8 +35,8 @@ from amzcancel.models import (
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
-    lenient_int,
     lenient_money,
+    lenient_quantity,
     parse_flag,
     strict_text,
 )
@@ -287,12 +287,12 @@ def _item(element: ET.Element, where: str) -> OrderItem:
         asin=child_text(element, "ASIN"),
         seller_sku=child_text(element, "SellerSKU"),
         title=child_text(element, "Title"),
-        quantity_ordered=lenient_int(
+        quantity_ordered=lenient_quantity(
             child_text(element, "QuantityOrdered"),
             source=_SOURCE,
             location=f"{where}/QuantityOrdered",
         ),
-        quantity_shipped=lenient_int(
+        quantity_shipped=lenient_quantity(
             child_text(element, "QuantityShipped"),
             source=_SOURCE,
             location=f"{where}/QuantityShipped",

@@ -29,7 +29,7 @@ from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, 
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
-    lenient_int,
+    lenient_quantity,
     optional_text,
     parse_flag,
     strict_text,
@@ -193,10 +193,10 @@ def _item(value: Any, where: str) -> OrderItem:
             data.get("OrderItemId"), source=_SOURCE, location=f"{where}.OrderItemId"
         ),
         seller_sku=optional_text(data.get("SellerSKU")),
-        quantity_ordered=lenient_int(
+        quantity_ordered=lenient_quantity(
             data.get("Quantity"), source=_SOURCE, location=f"{where}.Quantity"
         ),
-        quantity_shipped=lenient_int(
+        quantity_shipped=lenient_quantity(
             data.get("QuantityShipped"), source=_SOURCE, location=f"{where}.QuantityShipped"
         ),
         buyer_cancel=BuyerCancel(requested=requested),

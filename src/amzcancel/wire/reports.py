@@ -32,7 +32,7 @@ from typing import IO, Any, AnyStr, NoReturn
 
 from amzcancel.errors import ParseError
 from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
-from amzcancel.wire._coerce import lenient_datetime, lenient_int, parse_flag
+from amzcancel.wire._coerce import lenient_datetime, lenient_quantity, parse_flag
 
 __all__ = [
     "SYNTHETIC_ITEM_ID_PREFIX",
@@ -55,7 +55,7 @@ SYNTHETIC_ITEM_ID_PREFIX = "sku:"
 CHUNK_BYTES = 64 * 1024
 MAX_LINE_CHARS = 1024 * 1024
 """The longest line read: a real row is a few KiB; anything longer is refused, not buffered."""
-_FAST_INT_DIGITS = 18  # below 2**63: what the fast path converts without lenient_int's checks
+_FAST_INT_DIGITS = 18  # below 2**63: what the fast path converts without lenient_quantity's checks
 
 # Column names per report type (see the facts file, section 6); first match wins.
 _ORDER_ID = ("order-id", "amazon-order-id")
@@ -356,7 +356,7 @@ def _int(text: str, number: int) -> int | None:
     # isdigit() alone admits "²" and other Unicode digits that int() refuses.
     if text.isascii() and text.isdigit() and len(text) <= _FAST_INT_DIGITS:
         return int(text)
-    return lenient_int(text, source=_SOURCE, location=f"line {number}")
+    return lenient_quantity(text, source=_SOURCE, location=f"line {number}")
 
 
 def _chunks(stream: ByteStream) -> Iterator[bytes]:

@@ -38,8 +38,8 @@ from amzcancel.models import (
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
-    lenient_int,
     lenient_money,
+    lenient_quantity,
     optional_text,
     strict_text,
 )
@@ -223,11 +223,11 @@ def _item(value: Any, where: str) -> OrderItem:
         asin=optional_text(product.get("asin")),
         seller_sku=optional_text(product.get("sellerSku")),
         title=optional_text(product.get("title")),
-        quantity_ordered=lenient_int(
+        quantity_ordered=lenient_quantity(
             data.get("quantityOrdered"), source=_SOURCE, location=f"{where}.quantityOrdered"
         ),
         # quantityFulfilled: "units ... successfully processed and shipped" (ItemFulfillment).
-        quantity_shipped=lenient_int(
+        quantity_shipped=lenient_quantity(
             fulfillment.get("quantityFulfilled"),
             source=_SOURCE,
             location=f"{where}.fulfillment.quantityFulfilled",

@@ -41,8 +41,8 @@ from amzcancel.models import (
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
-    lenient_int,
     lenient_money,
+    lenient_quantity,
     optional_text,
     parse_flag,
     strict_text,
@@ -258,10 +258,10 @@ def _item(value: Any, where: str) -> OrderItem:
         asin=optional_text(data.get("ASIN")),
         seller_sku=optional_text(data.get("SellerSKU")),
         title=optional_text(data.get("Title")),
-        quantity_ordered=lenient_int(
+        quantity_ordered=lenient_quantity(
             data.get("QuantityOrdered"), source=_SOURCE, location=f"{where}.QuantityOrdered"
         ),
-        quantity_shipped=lenient_int(
+        quantity_shipped=lenient_quantity(
             data.get("QuantityShipped"), source=_SOURCE, location=f"{where}.QuantityShipped"
         ),
         buyer_cancel=_buyer_cancel(data.get("BuyerRequestedCancel"), where),
