@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,17 +56,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
+    if sys.stdout is None:
+        # Started with stdout closed (``>&-``): every command writes there, so say so up front
+        # rather than fail half-way with an AttributeError traceback.
+        return _fail(args.command, "standard output is closed")
     try:
         return int(args.handler(args))
     except AmzCancelError as exc:
-        message = " ".join(str(exc).split())
-        print(f"amzcancel {args.command}: error: {message}", file=sys.stderr)
-        return EXIT_ERROR
+        return _fail(args.command, str(exc))
     except KeyboardInterrupt:
         print(f"amzcancel {args.command}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # The reader went away (``| head -1``): end quietly, and point stdout at /dev/null so
+        # that the interpreter's final flush of unwritten output does not fail again.
+        _silence_stdout()
         return 0
+    except OSError as exc:
+        # Whatever a command reads or writes outside our hierarchy (a full disk under
+        # stdout, an unwritable output file) still ends on one line, never a traceback.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _fail(args.command, f"{where}{exc.strerror or type(exc).__name__}")
+
+
+def _fail(command: str, message: str) -> int:
+    line = " ".join(message.split())
+    print(f"amzcancel {command}: error: {line}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (tests capture it): nothing will be flushed to a pipe
 
 
 if __name__ == "__main__":  # pragma: no cover

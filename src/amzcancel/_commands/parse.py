@@ -8,6 +8,7 @@ naming the file and what is wrong; orders of earlier files have already been pri
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from contextlib import ExitStack
 from typing import IO, Any
@@ -55,8 +56,12 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             _print_orders(path, args.format, args.encoding, out)
-        except BrokenPipeError:
-            raise  # the reader went away (``| head``): the CLI ends quietly
+        except _OutputFailed as exc:
+            # Writing failed: not this file's fault. The CLI ends quietly when the reader went
+            # away (``| head``), and with one line on anything else (a full disk).
+            if isinstance(exc.error, BrokenPipeError):
+                raise exc.error from None
+            return _fail(f"cannot write output: {exc.error.strerror or type(exc.error).__name__}")
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             return _fail(f"{path}: cannot read: {reason}")
@@ -71,13 +76,32 @@ def run(args: argparse.Namespace) -> int:
 def _print_orders(path: str, format_name: str, encoding: str | None, out: IO[str]) -> None:
     with ExitStack() as stack:
         if path == STDIN:
+            if sys.stdin is None:  # started with stdin closed (``<&-``)
+                raise OSError(errno.EBADF, "standard input is closed")
             stream: IO[bytes] = sys.stdin.buffer
         else:
             stream = stack.enter_context(open(path, "rb"))
         for order in iter_document(stream, format=format_name, encoding=encoding):
-            out.write(order.to_json())
-            out.write("\n")
-    out.flush()
+            _write(out, order.to_json() + "\n")
+    _write(out, "", flush=True)
+
+
+class _OutputFailed(Exception):
+    """Writing to stdout failed; carries the OSError so that it is not blamed on the input."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _write(out: IO[str], text: str, *, flush: bool = False) -> None:
+    try:
+        if text:
+            out.write(text)
+        if flush:
+            out.flush()
+    except OSError as exc:
+        raise _OutputFailed(exc) from exc
 
 
 def _fail(message: str) -> int:

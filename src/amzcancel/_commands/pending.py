@@ -98,11 +98,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Console(Console):
+    """rich's Console, but a closed pipe ends the command like every other one (exit 0).
+
+    rich's own handler raises ``SystemExit(1)``, so ``amzcancel pending | head -1`` failed.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    console = Console(file=sys.stdout, highlight=False)
+    console = _Console(file=sys.stdout, highlight=False)
     if not console.is_terminal:
         # Piped or redirected: one line per request (grep-able) instead of 80-column wrapping.
-        console = Console(file=sys.stdout, highlight=False, width=_PIPE_WIDTH)
+        console = _Console(file=sys.stdout, highlight=False, width=_PIPE_WIDTH)
     if not rows:
         console.print("No open buyer cancel requests.")
         return

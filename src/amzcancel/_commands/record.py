@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from amzcancel.errors import ConfigError
@@ -90,16 +91,19 @@ def run(args: argparse.Namespace) -> int:
     """Record one sync with the parsed arguments; returns the exit status."""
     from amzcancel.testing import record_sync
 
+    if Path(args.out).is_dir():
+        # Checked first: the fixture is written only after the whole sync has run.
+        raise ConfigError(f"--out {args.out}: is a directory; name the fixture file to write")
     marketplace = None
     if args.sandbox and args.endpoint is None and (args.seed, args.orders) != (None, None):
         from amzcancel.sandbox import Marketplace
-        from amzcancel.sync.facade import SANDBOX_DEFAULTS
+        from amzcancel.sync.facade import SANDBOX_DEFAULTS, _sandbox_clock
 
         options = dict(SANDBOX_DEFAULTS)
         options.update(
             {k: v for k, v in (("seed", args.seed), ("orders", args.orders)) if v is not None}
         )
-        marketplace = Marketplace(**options)
+        marketplace = Marketplace(clock=_sandbox_clock(), **options)
     elif not args.sandbox and (args.seed, args.orders) != (None, None):
         raise ConfigError("--seed and --orders shape the built-in sandbox: add --sandbox")
     result = record_sync(

@@ -39,6 +39,19 @@ def _positive(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= _MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be within 0..{_MAX_PORT}, got {text}")
+    return value
+
+
+_MAX_PORT = 65535
+
+
 def register(subparsers: Any) -> None:
     """Add ``sandbox`` (with ``serve``) to the ``amzcancel`` command."""
     parser = subparsers.add_parser(
@@ -49,7 +62,7 @@ def register(subparsers: Any) -> None:
     serve = actions.add_parser(
         "serve", help="serve the simulated marketplace on 127.0.0.1 until interrupted"
     )
-    serve.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--seed", type=int, default=7, help="scenario seed (default 7)")
     serve.add_argument("--orders", type=int, default=200, help="orders to start with")
@@ -88,8 +101,9 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
     try:
         server = mp.serve(port=args.port, host=args.host)
         base_url = server.__enter__()
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    except (OSError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
     try:
         lines = [
             f"amzcancel sandbox: serving {mp!r} at {base_url}",

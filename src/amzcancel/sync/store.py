@@ -47,7 +47,7 @@ from amzcancel.sync._rows import (
     ts,
     ts_or_none,
 )
-from amzcancel.sync._schema import migrate
+from amzcancel.sync._schema import migrate, schema_version
 
 __all__ = ["DEFAULT_STORE_PATH", "SqliteStore"]
 
@@ -109,6 +109,7 @@ class SqliteStore:
                 check_same_thread=False,
             )
             try:
+                _refuse_foreign_database(conn, self.path)
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if not memory and mode != "wal":
                     # Still transactional, but readers now block the writer: say so.
@@ -462,3 +463,22 @@ class SqliteStore:
                     continue
                 result.extend(pending_for(acct, order))
         return result
+
+
+def _refuse_foreign_database(conn: sqlite3.Connection, path: str) -> None:
+    """Refuse another application's SQLite file (a mistyped ``--store erp.db``).
+
+    Checked before anything is written: opening it as a store would switch its journal mode
+    and add our tables to it, even from a read-only command such as ``amzcancel pending``.
+    """
+    if schema_version(conn) != 0:
+        return
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+    ).fetchall()
+    if rows:
+        names = ", ".join(sorted(str(name) for (name,) in rows)[:5])
+        raise StoreError(
+            f"{path}: not an amzcancel store (it holds other tables: {names}); "
+            "choose another --store"
+        )

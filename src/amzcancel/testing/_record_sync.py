@@ -89,7 +89,13 @@ def record_sync(
 
     Added in 0.1.0.
     """
-    from amzcancel.sync.facade import SANDBOX_ACCOUNT, SANDBOX_DEFAULTS, SANDBOX_ENDPOINT, OrderSync
+    from amzcancel.sync.facade import (
+        SANDBOX_ACCOUNT,
+        SANDBOX_DEFAULTS,
+        SANDBOX_ENDPOINT,
+        OrderSync,
+        _sandbox_clock,
+    )
 
     options: dict[str, Any] = {"api": api, "since": since}
     if marketplaces:
@@ -102,7 +108,9 @@ def record_sync(
         credentials = SANDBOX_MWS_CREDENTIALS if api == "mws" else SANDBOX_LWA_CREDENTIALS
         options["account"] = SANDBOX_ACCOUNT
         if endpoint is None:
-            mp = marketplace or Marketplace(**SANDBOX_DEFAULTS)
+            # Simulated time, as for `amzcancel sync --sandbox`: rate-limit waits pass at once
+            # (on the real clock, v0 and MWS item calls took minutes).
+            mp = marketplace or Marketplace(clock=_sandbox_clock(), **SANDBOX_DEFAULTS)
             inner, clock = mp.transport(), mp.clock
             endpoint = SANDBOX_ENDPOINT
         lwa_endpoint = lwa_endpoint or endpoint.rstrip("/") + "/auth/o2/token"
