@@ -38,6 +38,16 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="orders API (default auto: Orders 2026-01-01, else v0)",
     )
+    parser.add_argument(
+        "--paths",
+        default="auto",
+        metavar="auto|LIST",
+        help=(
+            "with --api auto, the paths a backlog is shared among, each with its own rate "
+            "budget: auto (searchOrders, getOrder and v0 getOrderItems, as the app's roles "
+            "allow) or a comma-separated list of those; --api 2026|v0|mws reads one API alone"
+        ),
+    )
     parser.add_argument("--store", default="amzcancel.db", metavar="PATH", help="SQLite store")
     parser.add_argument(
         "--since",
@@ -76,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "store": args.store,
         "api": args.api,
+        "paths": args.paths,
         "since": args.since,
         "marketplaces": args.marketplaces or [DEFAULT_MARKETPLACE],
     }
@@ -131,6 +142,8 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
             f"requests {p.requests} · rate-limit waits {p.rate_limit_wait_seconds:.1f}s · "
             f"429s {p.throttled}" + (f" · restarts {p.restarts}" if p.restarts else "")
         )
+        if p.orders_by_path:
+            detail += " · " + _paths_text(p)
         fetched = f"item calls {p.item_fetches_done}/{total} ·" if total else ""
         progress.update(
             task,
@@ -150,6 +163,13 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
             raise
 
 
+def _paths_text(p: SyncProgress) -> str:
+    """Orders per path and pacing waits per bucket, for the progress line."""
+    orders = ", ".join(f"{path} {n}" for path, n in p.orders_by_path.items())
+    waits = ", ".join(f"{op} {s:.1f}s" for op, s in p.rate_limit_wait_seconds_by_operation.items())
+    return f"orders by path: {orders}" + (f" · waits: {waits}" if waits else "")
+
+
 def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
     out = sys.stdout
     out.write(
@@ -157,6 +177,9 @@ def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
         f"{result.items_seen} items) via {result.api} in {result.seconds:.1f}s; "
         f"{result.requests} requests, {result.throttled} throttled\n"
     )
+    if result.orders_by_path:
+        paths = ", ".join(f"{path} {n}" for path, n in result.orders_by_path.items())
+        out.write(f"orders by path: {paths}\n")
     out.write(
         f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
         "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")

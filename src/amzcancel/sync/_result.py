@@ -6,7 +6,7 @@ Added in 0.1.0.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -60,6 +60,13 @@ class SyncProgress:
     """Time spent pacing before sending, so far."""
     restarts: int = 0
     """Window restarts after an expired page token."""
+    paths: tuple[str, ...] = ()
+    """The paths a multi-path run shares the work among (empty for a single-path run)."""
+    orders_by_path: dict[str, int] = field(default_factory=dict)
+    """Orders stored through each path of a multi-path run (``searchOrders``, ``getOrder``,
+    ``getOrderItems``)."""
+    rate_limit_wait_seconds_by_operation: dict[str, float] = field(default_factory=dict)
+    """Time spent pacing before sending, per operation (each has its own bucket)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,12 @@ class SyncResult:
     restarts: int
     seconds: float
     """Wall time of the run."""
+    paths: tuple[str, ...] = ()
+    """The paths of a multi-path run (empty for a single-path run)."""
+    orders_by_path: Mapping[str, int] = field(default_factory=dict)
+    """Orders stored through each path of a multi-path run."""
+    rate_limit_wait_seconds_by_operation: Mapping[str, float] = field(default_factory=dict)
+    """Pacing time per operation."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``amzcancel sync --json`` summary object."""
@@ -139,4 +152,9 @@ class SyncResult:
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
             "restarts": self.restarts,
             "seconds": round(self.seconds, 3),
+            "paths": list(self.paths),
+            "orders_by_path": dict(self.orders_by_path),
+            "rate_limit_wait_seconds_by_operation": {
+                op: round(s, 3) for op, s in self.rate_limit_wait_seconds_by_operation.items()
+            },
         }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
@@ -61,6 +61,7 @@ class RunLedger:
         self._base_throttled = base.throttled if base else 0
         self._base_wait = base.rate_limit_wait_seconds if base else 0.0
         self._base_ops = dict(base.requests_by_operation) if base else {}
+        self._base_waits = _waits(base)
 
     def count_events(self, events: Sequence[object]) -> None:
         """Count the events one store write appended, by type."""
@@ -78,6 +79,11 @@ class RunLedger:
         ops = {
             op: count - self._base_ops.get(op, 0)
             for op, count in stats.requests_by_operation.items()
+        }
+        base_waits = self._base_waits
+        waits = {op: s - base_waits.get(op, 0.0) for op, s in _waits(stats).items()}
+        self.progress.rate_limit_wait_seconds_by_operation = {
+            op: s for op, s in sorted(waits.items()) if s > 0
         }
         return {op: n for op, n in sorted(ops.items()) if n}
 
@@ -110,4 +116,13 @@ class RunLedger:
             rate_limit_wait_seconds=p.rate_limit_wait_seconds,
             restarts=p.restarts,
             seconds=time.perf_counter() - self.started,
+            paths=p.paths,
+            orders_by_path=dict(p.orders_by_path),
+            rate_limit_wait_seconds_by_operation=dict(p.rate_limit_wait_seconds_by_operation),
         )
+
+
+def _waits(stats: StatsLike | None) -> dict[str, float]:
+    """Pacing time per operation, when the stats object keeps it (``TransportStats`` does)."""
+    found = getattr(stats, "rate_limit_wait_seconds_by_operation", None)
+    return dict(found) if isinstance(found, Mapping) else {}

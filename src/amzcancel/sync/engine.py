@@ -28,10 +28,11 @@ from amzcancel._clock import Clock
 from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
+from amzcancel.sync._multipath import MultiPathCoverer, SearchUnavailableError
 from amzcancel.sync._protocol import CursorKey, Store
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync._run import RunLedger, bounds, first_error
-from amzcancel.sync._sources import OrderSource
+from amzcancel.sync._sources import API_SPAPI_2026, OrderSource
 from amzcancel.sync._window import (
     DEFAULT_OVERLAP,
     DEFAULT_SAFETY,
@@ -81,6 +82,9 @@ class SyncEngine:
         concurrency: item fetches in flight at once.
         on_progress: called with the live counters after each page and each item fetch.
         stats: returns the transport counters (``client.stats``), for requests, 429s, waits.
+        multipath: when given, windows read through Orders 2026-01-01 are covered by every
+            path it enables at once (searchOrders pages, getOrder, v0 getOrderItems), each
+            with its own rate budget (:mod:`amzcancel.sync._multipath`).
 
     Added in 0.1.0.
     """
@@ -100,6 +104,7 @@ class SyncEngine:
         max_restarts: int = DEFAULT_MAX_RESTARTS,
         on_progress: Callable[[SyncProgress], None] | None = None,
         stats: Callable[[], StatsLike] | None = None,
+        multipath: MultiPathCoverer | None = None,
     ) -> None:
         if not sources:
             raise ValueError("at least one source is needed")
@@ -120,6 +125,7 @@ class SyncEngine:
         self._max_restarts = max_restarts
         self._on_progress = on_progress
         self._stats = stats
+        self._multipath = multipath
 
     @property
     def api(self) -> str:
@@ -226,6 +232,8 @@ class SyncEngine:
         self, run: RunLedger, source: OrderSource, key: CursorKey, part: Window
     ) -> datetime:
         applier = Applier(self._store, self._account, run.count_events)
+        if self._multipath is not None and source.api == API_SPAPI_2026:
+            return await self._cover_paths(self._multipath, run, key, part, applier)
         scheduled: dict[str, datetime | None] = {}
         echoes: list[datetime] = []
         expired = False
@@ -238,6 +246,27 @@ class SyncEngine:
             raise _TokenExpiredError
         # Amazon applied the earliest bound it echoed; never move past what was asked for.
         reached = min([*echoes, part.before])
+        applier.flush(cursor=(key, reached))
+        return reached
+
+    async def _cover_paths(
+        self,
+        multipath: MultiPathCoverer,
+        run: RunLedger,
+        key: CursorKey,
+        part: Window,
+        applier: Applier,
+    ) -> datetime:
+        """Cover ``part`` through every enabled path; commit the cursor with the last batch."""
+        try:
+            reached = await multipath.cover(
+                part, key.marketplace_ids, applier, run.progress, run.emit
+            )
+        except SearchUnavailableError as exc:
+            applier.flush()
+            if not self._confirmed and len(self._sources) > 1:
+                raise _SourceUnavailableError from None
+            raise exc.__cause__ or exc from None
         applier.flush(cursor=(key, reached))
         return reached
 

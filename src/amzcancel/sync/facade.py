@@ -29,8 +29,10 @@ import httpx
 
 from amzcancel._clock import Clock, FakeClock, SystemClock
 from amzcancel.errors import ConfigError
+from amzcancel.sync._multipath import MultiPathCoverer, resolve_paths
 from amzcancel.sync._protocol import Event, PendingRequest, Store
 from amzcancel.sync._result import SyncProgress, SyncResult
+from amzcancel.sync._scheduler import ALL_PATHS, PATH_SEARCH
 from amzcancel.sync._sources import MwsSource, OrderSource, SpApi2026Source, SpApiV0Source
 from amzcancel.sync._window import DEFAULT_OVERLAP, DEFAULT_SAFETY
 from amzcancel.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
@@ -72,7 +74,11 @@ class OrderSync:
             ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID``) at each run.
         marketplaces: marketplace ids read together in one listing (up to 50 per call).
         api: ``auto`` (Orders 2026-01-01, falling back to v0 when not enabled), ``2026``,
-            ``v0`` or ``mws``.
+            ``v0`` or ``mws``. ``2026``, ``v0`` and ``mws`` pin one API and read it alone.
+        paths: with ``api="auto"``, the paths a backlog is shared among, each with its own rate
+            budget: ``"auto"`` (searchOrders, getOrder and v0 getOrderItems, as far as the
+            app's roles allow) or a list of those names (docs/multipath.md). A window that
+            fits searchOrders' burst is read by searchOrders alone either way.
         account: the name rows are stored under; default ``spapi:<hash of app id and refresh
             token>`` or ``mws:<seller id>``. Pass one to keep it stable across re-authorizations.
         since: where the first sync starts (default 7 days back); ignored once a cursor exists.
@@ -94,6 +100,7 @@ class OrderSync:
         credentials: LwaCredentials | MwsCredentials | None = None,
         marketplaces: Sequence[str] = (DEFAULT_MARKETPLACE,),
         api: Api = "auto",
+        paths: str | Sequence[str] = "auto",
         account: str | None = None,
         since: datetime | None = None,
         endpoint: str | None = None,
@@ -111,6 +118,10 @@ class OrderSync:
         if not marketplaces:
             raise ConfigError("at least one marketplace id is needed")
         self._api: Api = api
+        self._paths = resolve_paths(paths)
+        if api != "auto" and self._paths != ALL_PATHS:
+            raise ConfigError(f"paths apply to api 'auto'; api {api!r} reads one API alone")
+        self._multipath: MultiPathCoverer | None = None
         self._credentials = credentials
         # Resolve credentials before touching the store: a missing variable must not leave an
         # empty database file behind.
@@ -233,6 +244,7 @@ class OrderSync:
                 credentials=credentials, lwa_endpoint=self._lwa_endpoint, **common
             )
             sources = self._spapi_sources(client)
+            self._multipath = self._coverer(client, sources)
         engine = SyncEngine(
             store=self._store,
             sources=sources,
@@ -240,6 +252,7 @@ class OrderSync:
             marketplace_ids=self._marketplaces,
             clock=self._clock,
             stats=lambda: client.stats,
+            multipath=self._multipath,
             **self._engine_options,
         )
         try:
@@ -249,6 +262,26 @@ class OrderSync:
                 self._only_v0 = True
             await client.aclose()
         return result
+
+    @property
+    def multipath(self) -> MultiPathCoverer | None:
+        """The multi-path coverer of the last SP-API run (``None`` when a run read one API)."""
+        return self._multipath
+
+    def _coverer(
+        self, client: AsyncSpApiClient, sources: Sequence[OrderSource]
+    ) -> MultiPathCoverer | None:
+        if self._api != "auto" or sources[0].api != SpApi2026Source.api:
+            return None
+        if self._paths == (PATH_SEARCH,):
+            return None  # searchOrders alone is the single-path engine
+        return MultiPathCoverer(
+            client=client,
+            store=self._store,
+            account=self.account,
+            paths=self._paths,
+            clock=self._clock,
+        )
 
     def _spapi_sources(self, client: AsyncSpApiClient) -> list[OrderSource]:
         if self._api == "v0" or (self._api == "auto" and self._only_v0):

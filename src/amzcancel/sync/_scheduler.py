@@ -1,0 +1,364 @@
+"""Which path fetches which order in a multi-path sync, so that no order is fetched twice.
+
+Amazon meters every operation with its own token bucket, so a backlog drains fastest when the
+paths that each yield an order with its items all run at once (docs/multipath.md):
+
+- ``searchOrders`` (Orders 2026-01-01): a page of up to 100 orders with items per call, over a
+  sub-window of last-update time;
+- ``getOrder`` (Orders 2026-01-01): one order with items per call, by order id;
+- ``getOrderItems`` (Orders v0): the items of one order listed by v0 ``getOrders``.
+
+The per-id paths need order ids, which v0 ``getOrders`` lists cheaply (100 per call). The
+:class:`WorkPool` holds every listed order on a timeline sorted by last-update time and hands
+out disjoint work: per-id paths take the oldest free order one at a time; ``searchOrders``
+claims a run of adjacent free orders (at most a page) as a closed sub-window
+``[after, before]``. A claim never overlaps another claim, nor an order any path has taken, so
+each order is fetched by exactly one path. Orders a claim was expected to return but did not
+(updated since they were listed, or a page the claim gave up on) go back to the pool.
+
+The pool is pure (no I/O, no clock): the orchestrator (:mod:`amzcancel.sync._multipath`) and
+the schedule simulation (:mod:`amzcancel.sync._schedule_math`) drive the same decisions.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from operator import itemgetter
+from typing import Generic, TypeVar
+
+__all__ = [
+    "ALL_PATHS",
+    "ID_PATHS",
+    "LISTING_OPERATION",
+    "PATH_GET_ORDER",
+    "PATH_ORDER_ITEMS",
+    "PATH_SEARCH",
+    "SEARCH_PAGE_SIZE",
+    "SearchClaim",
+    "WorkPool",
+]
+
+PATH_SEARCH = "searchOrders"
+"""Orders 2026-01-01 searchOrders pages over claimed sub-windows."""
+PATH_GET_ORDER = "getOrder"
+"""Orders 2026-01-01 getOrder, one listed order id per call."""
+PATH_ORDER_ITEMS = "getOrderItems"
+"""Orders v0 getOrderItems, one listed order per call (all item pages)."""
+ALL_PATHS = (PATH_SEARCH, PATH_GET_ORDER, PATH_ORDER_ITEMS)
+"""Every path, in the order a summary lists them."""
+ID_PATHS = (PATH_GET_ORDER, PATH_ORDER_ITEMS)
+"""The paths that fetch one listed order id per call."""
+LISTING_OPERATION = "getOrders"
+"""Orders v0 getOrders: lists the window's order ids (100 per call) for the per-id paths."""
+
+SEARCH_PAGE_SIZE = 100
+"""searchOrders' largest (and default) ``maxResultsPerPage``."""
+
+T = TypeVar("T")
+
+_time_of = itemgetter(0)
+
+
+class _State(Enum):
+    FREE = "free"
+    """Listed and new or changed since stored: waiting for a path."""
+    SKIP = "skip"
+    """Listed but unchanged since stored: no work (may sit inside a claim)."""
+    TAKEN = "taken"
+    """Taken by a per-id path; the fetch is in flight."""
+    CLAIMED = "claimed"
+    """Inside an active searchOrders claim."""
+    DONE = "done"
+    """Fetched (by any path) in this run."""
+
+
+@dataclass(eq=False)
+class _Entry(Generic[T]):
+    order_id: str
+    updated: datetime | None
+    payload: T | None
+    state: _State
+
+
+@dataclass(eq=False)
+class SearchClaim:
+    """A sub-window ``[after, before]`` of last-update time that one searchOrders path covers.
+
+    Added in 0.1.0.
+    """
+
+    after: datetime
+    """``lastUpdatedAfter`` of the claim (inclusive, as Amazon applies it)."""
+    before: datetime
+    """``lastUpdatedBefore`` of the claim (inclusive)."""
+    expected: set[str] = field(default_factory=set)
+    """Listed order ids with work that fall inside the claim."""
+    received: set[str] = field(default_factory=set)
+    """Order ids the claim's pages returned so far."""
+
+    def covers(self, when: datetime) -> bool:
+        """True when ``when`` lies inside the claim."""
+        return self.after <= when <= self.before
+
+
+class WorkPool(Generic[T]):
+    """The listed orders of one window and which path owns each.
+
+    ``T`` is what the caller keeps with a listed order (the listed ``Order`` header).
+
+    Args:
+        page_size: the most listed orders one searchOrders claim takes.
+
+    Added in 0.1.0.
+    """
+
+    def __init__(self, *, page_size: int = SEARCH_PAGE_SIZE) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self._page_size = page_size
+        self._entries: dict[str, _Entry[T]] = {}
+        # Every timed entry ever seen, sorted by (last-update time, id): the claims' map.
+        self._timeline: list[tuple[datetime, str]] = []
+        # Candidates for the per-id paths, oldest first; stale items are skipped when popped.
+        self._oldest: list[tuple[datetime, str]] = []
+        self._untimed: deque[str] = deque()
+        self._active: list[SearchClaim] = []
+        # Every sub-window ever claimed: a new claim never overlaps one, so no order is
+        # returned by two searchOrders pages.
+        self._spans: list[tuple[datetime, datetime]] = []
+        self._taken = 0
+        self._free = 0
+        self.listing_complete = False
+        """Set by the caller when the window's listing has ended."""
+
+    # -- listing -------------------------------------------------------------------------
+
+    def offer(
+        self, order_id: str, updated: datetime | None, payload: T | None, *, changed: bool
+    ) -> bool:
+        """Add a listed order; True when it became work for the per-id paths or a claim.
+
+        ``changed`` says whether it is new or changed since stored (unchanged orders are no
+        work). An order already known in this run is ignored unless listed with a later
+        last-update time than it was fetched with.
+        """
+        known = self._entries.get(order_id)
+        if known is not None:
+            newer = updated is not None and known.updated is not None and updated > known.updated
+            if not (newer and changed and known.state in (_State.DONE, _State.SKIP)):
+                return False
+            self._unplace(known)
+        claim = None if updated is None else self._active_claim_at(updated)
+        if not changed:
+            state = _State.SKIP
+        elif claim is not None:
+            state = _State.CLAIMED
+            claim.expected.add(order_id)
+        else:
+            state = _State.FREE
+        entry = _Entry(order_id, updated, payload, state)
+        self._entries[order_id] = entry
+        self._place(entry)
+        if state is _State.FREE:
+            self._push_free(entry)
+        return changed
+
+    # -- per-id paths ----------------------------------------------------------------------
+
+    def take_oldest(self) -> tuple[str, T | None] | None:
+        """Give the oldest free order to a per-id path: ``(order id, payload)`` or ``None``."""
+        while self._untimed:
+            entry = self._entries[self._untimed.popleft()]
+            if entry.state is _State.FREE:
+                return self._take(entry)
+        while self._oldest:
+            updated, order_id = heapq.heappop(self._oldest)
+            entry = self._entries[order_id]
+            if entry.state is _State.FREE and entry.updated == updated:
+                return self._take(entry)
+        return None
+
+    def complete(self, order_id: str, updated: datetime | None = None) -> None:
+        """A per-id path fetched ``order_id`` (at last-update ``updated``, when known)."""
+        entry = self._entries[order_id]
+        if entry.state is _State.TAKEN:
+            self._taken -= 1
+        entry.state = _State.DONE
+        if updated is not None and (entry.updated is None or updated > entry.updated):
+            entry.updated = updated
+
+    def give_back(self, order_id: str) -> None:
+        """A per-id path could not fetch ``order_id``: it is free work again."""
+        entry = self._entries[order_id]
+        if entry.state is _State.TAKEN:
+            self._taken -= 1
+            entry.state = _State.FREE
+            self._push_free(entry)
+
+    # -- searchOrders ----------------------------------------------------------------------
+
+    def claim(self) -> SearchClaim | None:
+        """Claim the newest run of free orders (up to a page) as a sub-window, or ``None``."""
+        top = len(self._timeline) - 1
+        while top >= 0:
+            claim, below = self._claim_from(top)
+            if claim is not None:
+                self._active.append(claim)
+                self._spans.append((claim.after, claim.before))
+                return claim
+            top = below
+        return None
+
+    def receive(self, order_id: str, updated: datetime | None, claim: SearchClaim | None) -> bool:
+        """A searchOrders page returned ``order_id``; True when it should be stored.
+
+        False when a per-id fetch of it is in flight, or this run already has it at the same
+        or a later last-update time.
+        """
+        if claim is not None:
+            claim.received.add(order_id)
+        entry = self._entries.get(order_id)
+        if entry is None:
+            entry = _Entry[T](order_id, updated, None, _State.DONE)
+            self._entries[order_id] = entry
+            self._place(entry)
+            return True
+        if entry.state in (_State.FREE, _State.CLAIMED):
+            if entry.state is _State.FREE:
+                self._free -= 1
+            entry.state = _State.DONE
+            return True
+        if entry.state is _State.TAKEN:
+            return False
+        newer = updated is not None and (entry.updated is None or updated > entry.updated)
+        if newer:
+            entry.updated = updated
+            entry.state = _State.DONE
+        return newer
+
+    def finish(self, claim: SearchClaim) -> list[str]:
+        """End a claim; its expected orders that no page returned are free again (returned)."""
+        if claim in self._active:
+            self._active.remove(claim)
+        freed: list[str] = []
+        for order_id in sorted(claim.expected - claim.received):
+            entry = self._entries[order_id]
+            if entry.state is _State.CLAIMED:
+                entry.state = _State.FREE
+                self._push_free(entry)
+                freed.append(order_id)
+        return freed
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def free(self) -> int:
+        """Orders waiting for a path."""
+        return self._free
+
+    @property
+    def has_free(self) -> bool:
+        """True when some order waits for a path."""
+        return self._free > 0
+
+    @property
+    def in_flight(self) -> int:
+        """Per-id fetches and searchOrders claims not yet ended."""
+        return self._taken + len(self._active)
+
+    @property
+    def finished(self) -> bool:
+        """True when the listing has ended and every listed order with work was fetched."""
+        return self.listing_complete and self.in_flight == 0 and not self.has_free
+
+    def state_of(self, order_id: str) -> str | None:
+        """The state name of an order (``free``, ``taken``, ``done``...), for tests and logs."""
+        entry = self._entries.get(order_id)
+        return None if entry is None else entry.state.value
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _take(self, entry: _Entry[T]) -> tuple[str, T | None]:
+        entry.state = _State.TAKEN
+        self._taken += 1
+        self._free -= 1
+        return entry.order_id, entry.payload
+
+    def _push_free(self, entry: _Entry[T]) -> None:
+        self._free += 1
+        if entry.updated is None:
+            self._untimed.append(entry.order_id)
+        else:
+            heapq.heappush(self._oldest, (entry.updated, entry.order_id))
+
+    def _place(self, entry: _Entry[T]) -> None:
+        if entry.updated is not None:
+            bisect.insort(self._timeline, (entry.updated, entry.order_id))
+
+    def _unplace(self, entry: _Entry[T]) -> None:
+        if entry.updated is None:
+            return
+        index = bisect.bisect_left(self._timeline, (entry.updated, entry.order_id))
+        if index < len(self._timeline) and self._timeline[index] == (
+            entry.updated,
+            entry.order_id,
+        ):
+            del self._timeline[index]
+
+    def _active_claim_at(self, when: datetime) -> SearchClaim | None:
+        return next((c for c in self._active if c.covers(when)), None)
+
+    def _in_span(self, low: datetime, high: datetime) -> bool:
+        """True when ``[low, high]`` touches a sub-window claimed before."""
+        return any(a <= high and low <= b for a, b in self._spans)
+
+    def _group(self, index: int) -> tuple[int, int]:
+        """The slice of the timeline sharing the time at ``index``."""
+        when = self._timeline[index][0]
+        low = bisect.bisect_left(self._timeline, when, key=_time_of)
+        high = bisect.bisect_right(self._timeline, when, key=_time_of)
+        return low, high
+
+    def _claimable(self, low: int, high: int) -> bool:
+        states = {self._entries[oid].state for _, oid in self._timeline[low:high]}
+        return states <= {_State.FREE, _State.SKIP}
+
+    def _claim_from(self, top: int) -> tuple[SearchClaim | None, int]:
+        """Try a claim whose newest group holds a free order at or below ``top``.
+
+        Returns the claim (or ``None``) and where to look next when there is none.
+        """
+        # The newest free order at or below ``top``.
+        while top >= 0 and self._entries[self._timeline[top][1]].state is not _State.FREE:
+            top -= 1
+        if top < 0:
+            return None, -1
+        low, high = self._group(top)
+        before = self._timeline[top][0]
+        if not self._claimable(low, high) or self._in_span(before, before):
+            return None, low - 1
+        after, count = before, high - low
+        # Walk down whole groups (orders sharing a time cannot be split by a time bound).
+        while low > 0:
+            next_low, next_high = self._group(low - 1)
+            when = self._timeline[next_low][0]
+            if count + (next_high - next_low) > self._page_size:
+                break
+            if not self._claimable(next_low, next_high) or self._in_span(when, before):
+                break
+            after, count, low = when, count + (next_high - next_low), next_low
+        claim = SearchClaim(after=after, before=before)
+        for _, order_id in self._timeline[low:high]:
+            entry = self._entries[order_id]
+            if entry.state is _State.FREE:
+                entry.state = _State.CLAIMED
+                self._free -= 1
+                claim.expected.add(order_id)
+        return claim, low - 1
