@@ -1,0 +1,105 @@
+"""Every benchmark still runs, at the smoke-check sizes of ``benchmarks/run_all.py``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def _load_run_all() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("run_all", BENCHMARKS / "run_all.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("run_all", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+run_all = _load_run_all()
+
+
+@pytest.fixture(scope="module")
+def smoke_runs() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each present benchmark run once in its smoke mode, all in parallel (about 5 s)."""
+    running = {}
+    for bench in run_all.BENCHMARKS:
+        if not (BENCHMARKS / bench.script).exists():
+            continue
+        (command,) = run_all.commands(bench, full=False)
+        running[bench.name] = (
+            command,
+            subprocess.Popen(
+                command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            ),
+        )
+    done = {}
+    for name, (command, process) in running.items():
+        stdout, stderr = process.communicate(timeout=120)
+        done[name] = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    return done
+
+
+def _run(smoke_runs: dict[str, subprocess.CompletedProcess[str]], name: str) -> str:
+    if name not in smoke_runs:
+        pytest.skip(f"benchmarks/{name} is not there yet")
+    result = smoke_runs[name]
+    assert result.returncode == 0, f"{' '.join(result.args)} failed:\n{result.stderr[-2000:]}"
+    return result.stdout
+
+
+def test_every_benchmark_script_is_listed() -> None:
+    """run_all.py and benchmarks/README.md know every bench_*.py, so none escapes the smoke run."""
+    scripts = {path.name for path in BENCHMARKS.glob("bench_*.py")}
+    assert scripts <= {bench.script for bench in run_all.BENCHMARKS}
+    readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{bench.script}`" in readme for bench in run_all.BENCHMARKS)
+
+
+def test_parse_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_parse.py measures every wire format and streams the generated report."""
+    out = _run(smoke_runs, "parse")
+    formats = {json.loads(line)["format"] for line in out.splitlines() if '"format"' in line}
+    assert formats == {"mws", "spapi-v0", "spapi-2026", "notification"}
+    assert '"rows": 2000' in out
+
+
+def test_pacing_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_pacing.py shows the paced client never refused, at the ideal clock time."""
+    rows = [json.loads(line) for line in _run(smoke_runs, "pacing").splitlines()]
+    paced = [row for row in rows if row["client"] == "amzcancel"]
+    assert paced
+    assert all(row["throttled_429"] == 0 for row in paced)
+    assert all(abs(row["deviation_percent"]) < 2 for row in paced)
+
+
+def test_sync_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_sync.py syncs both APIs against the served sandbox and finds every buyer request."""
+    out = _run(smoke_runs, "sync")
+    runs = [line.split() for line in out.splitlines() if line.startswith("spapi-")]
+    assert {run[0] for run in runs} == {"spapi-v0", "spapi-2026"}
+    assert all(run[-1] == "True" for run in runs)
+
+
+def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_multipath.py completes a multi-path sync of a small backlog."""
+    assert _run(smoke_runs, "multipath").strip()
+
+
+def test_run_all_full_mode_uses_the_published_sizes() -> None:
+    """--full runs each script with its defaults (the docs' figures), and pacing's 1000-call row."""
+    full = {bench.name: run_all.commands(bench, full=True) for bench in run_all.BENCHMARKS}
+    assert [command[2:] for command in full["pacing"]] == [
+        [],
+        ["--calls", "1000", "--concurrency", "16"],
+    ]
+    assert all(command[2:] == [] for command in full["sync"] + full["parse"])
