@@ -166,6 +166,10 @@ class Order(BaseModel):
     """The order's items; empty when the source lists orders without items (MWS, v0)."""
     order_total: Money | None = Field(default=None, exclude=True)
     """The order total where the source gives one (library attribute, not part of the JSON)."""
+    unit_count: int | None = Field(default=None, exclude=True)
+    """Units in the order as a listing reports them (MWS and v0 ``NumberOfItemsShipped`` plus
+    ``NumberOfItemsUnshipped``), before its items are read; an upper bound of its item lines
+    (library attribute, not part of the JSON, not stored)."""
 
     @property
     def buyer_cancel_items(self) -> list[OrderItem]:

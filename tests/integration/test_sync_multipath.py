@@ -132,6 +132,21 @@ def test_a_backlog_finishes_near_the_bucket_math_limit(
     assert best_single / elapsed >= 2.5
 
 
+def test_orders_too_big_for_one_items_page_go_to_get_order(
+    backlog: tuple[Marketplace, OrderSync],
+) -> None:
+    """Once a getOrderItems page size is seen, getOrderItems takes orders that fit one page."""
+    _, sync = backlog
+    result: SyncResult = sync.result  # type: ignore[attr-defined]
+    coverer = sync.multipath
+    assert coverer is not None
+    assert coverer.v0.items_page_size == 10  # the sandbox's page
+    extra_pages = (
+        result.requests_by_operation["getOrderItems"] - result.orders_by_path[PATH_ORDER_ITEMS]
+    )
+    assert 0 <= extra_pages <= 3  # only orders fetched before a second page was first seen
+
+
 def test_a_rerun_after_a_backlog_fetches_nothing_again(
     backlog: tuple[Marketplace, OrderSync],
 ) -> None:

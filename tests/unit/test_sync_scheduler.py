@@ -47,6 +47,25 @@ def test_per_id_paths_take_the_oldest_and_search_claims_the_newest() -> None:
     assert pool.free == 5
 
 
+def test_a_path_takes_the_oldest_order_it_prefers_and_leaves_the_rest() -> None:
+    """getOrderItems passes over orders that need two of its calls; they stay for getOrder."""
+    pool: WorkPool[int] = WorkPool()
+    for i, units in enumerate([12, 3, 15, 1]):
+        pool.offer(f"o{i}", at(i), units, changed=True)
+
+    def small(units: int | None) -> bool:
+        return units is not None and units <= 10
+
+    assert pool.take_oldest(small) == ("o1", 3)
+    assert pool.take_oldest(small) == ("o3", 1)
+    assert pool.free == 2
+    # Nothing it prefers is left: the oldest rather than nothing (an idle bucket helps no one).
+    assert pool.take_oldest(small) == ("o0", 12)
+    assert pool.take_oldest() == ("o2", 15)
+    assert pool.take_oldest(small) is None
+    assert pool.free == 0
+
+
 def test_a_claim_never_splits_orders_sharing_a_time() -> None:
     """Orders updated in the same second go to one claim or none (a bound cannot split them)."""
     pool: WorkPool[None] = WorkPool(page_size=3)

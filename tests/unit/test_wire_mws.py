@@ -127,6 +127,7 @@ def test_doc_example_quirks_keep_every_order(caplog: pytest.LogCaptureFixture) -
     first, broken, encoded = page.orders
     assert first.purchase_date == utc(2017, 2, 20, 19, 49, 35)
     assert first.order_total == Money(currency_code="USD", amount=Decimal("25.00"))
+    assert first.unit_count == 1  # NumberOfItemsShipped 0 + NumberOfItemsUnshipped 1
     assert broken.purchase_date is None
     assert broken.last_update_date == utc(2017, 2, 20, 19, 49, 35)
     assert encoded.purchase_date == utc(2017, 2, 5, 0, 6, 7)

@@ -170,6 +170,23 @@ def test_sandbox_created_before_costs_nothing(caplog: pytest.LogCaptureFixture) 
     assert first.fulfillment_channel is FulfillmentChannel.MFN
     assert first.marketplace_id == "ATVPDKIKX0DER"
     assert first.order_total == Money(currency_code="USD", amount=Decimal("11.01"))
+    assert first.unit_count == 1  # NumberOfItemsShipped 0 + NumberOfItemsUnshipped 1
+    assert "unit_count" not in first.to_json()
+
+
+def test_unit_count_adds_shipped_and_unshipped_and_is_none_without_them() -> None:
+    """The listing's unit count (what a multi-path sync routes by) is shipped + unshipped."""
+    body = {
+        "payload": {
+            "Orders": [
+                {"AmazonOrderId": "1", "NumberOfItemsShipped": 2, "NumberOfItemsUnshipped": 3},
+                {"AmazonOrderId": "2", "NumberOfItemsUnshipped": 4},
+                {"AmazonOrderId": "3"},
+            ]
+        }
+    }
+    orders = spapi_v0.parse_get_orders(json.dumps(body)).orders
+    assert [o.unit_count for o in orders] == [5, 4, None]
 
 
 def test_dates_are_normalised_to_utc() -> None:

@@ -226,7 +226,7 @@ class WindowCover:
                 )
             if pool.finished or path not in o.enabled:
                 return
-            taken = pool.take_oldest()
+            taken = pool.take_oldest(self._prefer(path))
             if taken is None:
                 continue
             order_id, listed = taken
@@ -245,6 +245,23 @@ class WindowCover:
             self._stored(order, path)
             self.progress.item_fetches_done += 1
             await self._notify()
+
+    def _prefer(self, path: str) -> Callable[[Order | None], bool] | None:
+        """For ``getOrderItems``, orders whose items fit one page, while ``getOrder`` runs.
+
+        An order listed with more units than a ``getOrderItems`` page has held may need a second
+        call there, and always takes one ``getOrder`` call.
+        """
+        o = self.o
+        if path != PATH_ORDER_ITEMS or PATH_GET_ORDER not in o.enabled:
+            return None
+
+        def fits_one_page(listed: Order | None) -> bool:
+            size = o.v0.items_page_size
+            units = None if listed is None else listed.unit_count
+            return size is None or units is None or units <= size
+
+        return fits_one_page
 
     def _stored(self, order: Order, path: str) -> None:
         p = self.progress

@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -60,6 +61,8 @@ LISTING_OPERATION = "getOrders"
 
 SEARCH_PAGE_SIZE = 100
 """searchOrders' largest (and default) ``maxResultsPerPage``."""
+PREFER_SCAN = 64
+"""Free orders :meth:`WorkPool.take_oldest` looks at for one its caller prefers."""
 
 T = TypeVar("T")
 
@@ -172,18 +175,35 @@ class WorkPool(Generic[T]):
 
     # -- per-id paths ----------------------------------------------------------------------
 
-    def take_oldest(self) -> tuple[str, T | None] | None:
-        """Give the oldest free order to a per-id path: ``(order id, payload)`` or ``None``."""
+    def take_oldest(
+        self, prefer: Callable[[T | None], bool] | None = None
+    ) -> tuple[str, T | None] | None:
+        """Give the oldest free order to a per-id path: ``(order id, payload)`` or ``None``.
+
+        With ``prefer``, the oldest free order whose payload it accepts, among the
+        ``PREFER_SCAN`` oldest; when it accepts none of them, the oldest. (A path that would
+        need several calls for some orders leaves them to a path that needs one.)
+        """
         while self._untimed:
             entry = self._entries[self._untimed.popleft()]
             if entry.state is _State.FREE:
                 return self._take(entry)
-        while self._oldest:
+        passed: list[tuple[datetime, str]] = []
+        chosen: _Entry[T] | None = None
+        while self._oldest and len(passed) < PREFER_SCAN:
             updated, order_id = heapq.heappop(self._oldest)
             entry = self._entries[order_id]
-            if entry.state is _State.FREE and entry.updated == updated:
-                return self._take(entry)
-        return None
+            if entry.state is not _State.FREE or entry.updated != updated:
+                continue  # stale: taken, claimed or re-listed since it was pushed
+            if prefer is None or prefer(entry.payload):
+                chosen = entry
+                break
+            passed.append((updated, order_id))
+        if chosen is None and passed:
+            chosen = self._entries[passed.pop(0)[1]]
+        for candidate in passed:
+            heapq.heappush(self._oldest, candidate)
+        return None if chosen is None else self._take(chosen)
 
     def complete(self, order_id: str, updated: datetime | None = None) -> None:
         """A per-id path fetched ``order_id`` (at last-update ``updated``, when known)."""

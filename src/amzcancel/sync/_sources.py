@@ -122,6 +122,9 @@ class SpApiV0Source:
 
     def __init__(self, client: AsyncSpApiClient) -> None:
         self._client = client
+        self.items_page_size: int | None = None
+        """The most items seen on a ``getOrderItems`` page that had a next page (Amazon does
+        not document its page size); ``None`` until an order needed two pages."""
 
     async def list_orders(
         self, window: Window, marketplace_ids: Sequence[str], token: str | None
@@ -143,6 +146,8 @@ class SpApiV0Source:
                     page = await self._client.orders_v0.get_order_items(order_id, next_token=token)
                     items.extend(page.items)
                     token = page.next_token
+                    if token and page.items:
+                        self.items_page_size = max(self.items_page_size or 0, len(page.items))
                     if not token:
                         return items
             except InvalidInputError:

@@ -35,6 +35,7 @@ __all__ = [
     "parse_flag",
     "strict_datetime",
     "strict_text",
+    "unit_count",
 ]
 
 logger = logging.getLogger("amzcancel.wire")
@@ -176,6 +177,13 @@ def lenient_int(
 def lenient_quantity(value: Any, *, source: str, location: str) -> int | None:
     """A count of units: a non-negative integer, or ``None`` (and a warning) when malformed."""
     return lenient_int(value, source=source, location=location, minimum=0)
+
+
+def unit_count(shipped: int | None, unshipped: int | None) -> int | None:
+    """An order's units from its shipped and unshipped counts (``None`` when both are absent)."""
+    if shipped is None and unshipped is None:
+        return None
+    return (shipped or 0) + (unshipped or 0)
 
 
 def lenient_decimal(value: Any, *, source: str, location: str) -> Decimal | None:

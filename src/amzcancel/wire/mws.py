@@ -39,6 +39,7 @@ from amzcancel.wire._coerce import (
     lenient_quantity,
     parse_flag,
     strict_text,
+    unit_count,
 )
 from amzcancel.wire._xml import XmlInput, child, child_text, children, local_name, parse_xml
 
@@ -275,6 +276,18 @@ def _order(element: ET.Element, where: str) -> Order:
         last_update_date=_date(element, "LastUpdateDate", where),
         source=Source.MWS,
         order_total=_money(element, "OrderTotal", where),
+        unit_count=unit_count(
+            lenient_quantity(
+                child_text(element, "NumberOfItemsShipped"),
+                source=_SOURCE,
+                location=f"{where}/NumberOfItemsShipped",
+            ),
+            lenient_quantity(
+                child_text(element, "NumberOfItemsUnshipped"),
+                source=_SOURCE,
+                location=f"{where}/NumberOfItemsUnshipped",
+            ),
+        ),
     )
 
 

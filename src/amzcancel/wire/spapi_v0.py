@@ -46,6 +46,7 @@ from amzcancel.wire._coerce import (
     optional_text,
     parse_flag,
     strict_text,
+    unit_count,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
 
@@ -246,6 +247,18 @@ def _order(value: Any, where: str) -> Order:
         last_update_date=_date(data, "LastUpdateDate", where),
         source=Source.SPAPI_V0,
         order_total=_money(data, "OrderTotal", where),
+        unit_count=unit_count(
+            lenient_quantity(
+                data.get("NumberOfItemsShipped"),
+                source=_SOURCE,
+                location=f"{where}.NumberOfItemsShipped",
+            ),
+            lenient_quantity(
+                data.get("NumberOfItemsUnshipped"),
+                source=_SOURCE,
+                location=f"{where}.NumberOfItemsUnshipped",
+            ),
+        ),
     )
 
 
