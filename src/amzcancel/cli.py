@@ -37,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"amzcancel {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more (repeat for debug)"
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log more: -v requests, -vv debug, -vvv HTTP internals",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
@@ -46,16 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(verbose: int) -> None:
+    """``-v``: our INFO and one line per HTTP request; ``-vv``: our DEBUG; ``-vvv``: all DEBUG.
+
+    httpcore's DEBUG is a dozen lines per request (connect, send headers, receive body...):
+    only ``-vvv`` asks for that.
+    """
+    level = (logging.WARNING, logging.INFO)[verbose] if verbose < 2 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    quiet = 0 < verbose < 3  # otherwise inherit the root's level
+    logging.getLogger("httpx").setLevel(logging.INFO if quiet else logging.NOTSET)
+    logging.getLogger("httpcore").setLevel(logging.WARNING if quiet else logging.NOTSET)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING if args.verbose == 0 else logging.INFO
-    if args.verbose > 1:
-        level = logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(args.verbose)
     if sys.stdout is None:
         # Started with stdout closed (``>&-``): every command writes there, so say so up front
         # rather than fail half-way with an AttributeError traceback.

@@ -247,11 +247,11 @@ def test_cli_sync_and_cancel_show_no_canary(
     store = tmp_path / "canary.db"
     outputs = []
     with all_logging() as logs:
-        sync_args = ["-vv", "sync", "--json", "--store", str(store), *_endpoints(gateway)]
+        sync_args = ["-vvv", "sync", "--json", "--store", str(store), *_endpoints(gateway)]
         assert main(sync_args) == 0
         outputs.append(capsys.readouterr())
         order_id = _open_request(store, capsys)
-        cancel = ["-vv", "cancel", order_id, "--reason", "BuyerCanceled", *_endpoints(gateway)]
+        cancel = ["-vvv", "cancel", order_id, "--reason", "BuyerCanceled", *_endpoints(gateway)]
         assert main([*cancel, "--dry-run"]) == 0
         outputs.append(capsys.readouterr())
         assert main([*cancel, "--json"]) == 0
@@ -265,13 +265,13 @@ def test_cli_sync_and_cancel_show_no_canary(
 
 
 @pytest.mark.slow
-def test_cli_cancel_submission_under_vv_logs_no_canary(
+def test_cli_cancel_submission_under_vvv_logs_no_canary(
     gateway: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The real ``amzcancel -vv cancel`` process (its own logging setup) prints no secret."""
+    """The real ``amzcancel -vvv cancel`` process (its own logging setup) prints no secret."""
     for name, value in _canary_env().items():
         monkeypatch.setenv(name, value)
     store = tmp_path / "canary.db"
@@ -279,7 +279,7 @@ def test_cli_cancel_submission_under_vv_logs_no_canary(
     order_id = _open_request(store, capsys)
     done = subprocess.run(
         [
-            *(sys.executable, "-m", "amzcancel.cli", "-vv", "cancel", order_id),
+            *(sys.executable, "-m", "amzcancel.cli", "-vvv", "cancel", order_id),
             *("--reason", "BuyerCanceled", *_endpoints(gateway)),
         ],
         env={**os.environ, **_canary_env()},
@@ -300,12 +300,12 @@ def test_cli_mws_sync_shows_no_canary(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """``amzcancel -vv sync --api mws`` shows neither the secret key nor the auth token."""
+    """``amzcancel -vvv sync --api mws`` shows neither the secret key nor the auth token."""
     for name, value in _mws_canary_env().items():
         monkeypatch.setenv(name, value)
     store = tmp_path / "mws.db"
     with all_logging() as logs:
-        args = ["-vv", "sync", "--api", "mws", "--json", "--store", str(store)]
+        args = ["-vvv", "sync", "--api", "mws", "--json", "--store", str(store)]
         assert main([*args, "--endpoint", gateway]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["orders_seen"] > 0
@@ -314,12 +314,12 @@ def test_cli_mws_sync_shows_no_canary(
     assert_no_canary(_store_bytes(store))
 
 
-def test_sandbox_sync_vv_shows_no_sandbox_secret(
+def test_sandbox_sync_vvv_shows_no_sandbox_secret(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``amzcancel -vv sync --sandbox`` logs no sandbox secret and no access token."""
+    """``amzcancel -vvv sync --sandbox`` logs no sandbox secret and no access token."""
     with all_logging() as logs:
-        assert main(["-vv", "sync", "--sandbox", "--store", str(tmp_path / "s.db")]) == 0
+        assert main(["-vvv", "sync", "--sandbox", "--store", str(tmp_path / "s.db")]) == 0
     captured = capsys.readouterr()
     secrets = (
         sandbox_auth.SANDBOX_LWA_CLIENT_SECRET,

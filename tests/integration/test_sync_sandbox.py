@@ -237,7 +237,7 @@ def test_cli_over_http_keeps_secrets_out_of_output(
     caplog.set_level("DEBUG")
     with mp.serve(port=0) as base_url:
         status = main(
-            ["-vv", "sync", "--api", "2026", "--json", "--store", str(tmp_path / "s.db"),
+            ["-vvv", "sync", "--api", "2026", "--json", "--store", str(tmp_path / "s.db"),
              "--since", (mp.clock.now() - timedelta(days=8)).isoformat(),
              "--endpoint", base_url, "--lwa-endpoint", f"{base_url}/auth/o2/token"]
         )  # fmt: skip

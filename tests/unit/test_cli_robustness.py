@@ -224,6 +224,30 @@ def test_sync_bad_since(tmp_path: Path, capsys: pytest.CaptureFixture[str], sinc
     assert not store.exists()
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        pytest.param(["--since", "2999-01-01"], "later than now", id="future-since"),
+        pytest.param(["--marketplace", ""], "marketplace id", id="empty-marketplace"),
+        pytest.param(["--marketplace", "ATVPDKIKX0DER,A1"], "marketplace id", id="comma"),
+        pytest.param(["--endpoint", "http://127.0.0.1:9"], "--endpoint", id="sandbox-endpoint"),
+        pytest.param(["--lwa-endpoint", "http://127.0.0.1:9"], "--lwa-endpoint", id="sandbox-lwa"),
+    ],
+)
+def test_sync_refuses_what_it_would_otherwise_ignore(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], expected: str
+) -> None:
+    """A future --since, a blank marketplace, an endpoint beside --sandbox: one line, no store.
+
+    Each would otherwise run quietly doing something else than asked (sync nothing, send a
+    blank marketplace to Amazon, or sync the built-in marketplace instead of the given URL).
+    """
+    store = tmp_path / "s.db"
+    line = one_error_line(capsys, ["sync", "--sandbox", *argv, "--store", str(store)])
+    assert expected in line
+    assert not store.exists()
+
+
 @pytest.mark.parametrize("kind", ["text", "binary", "directory", "newer"])
 def test_sync_refuses_a_file_that_is_not_a_store(
     corrupt_stores: dict[str, Path], capsys: pytest.CaptureFixture[str], kind: str

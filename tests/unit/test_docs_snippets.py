@@ -44,11 +44,6 @@ _FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.
 _NOT_RUN = re.compile(r"<!--\s*not-run:\s*(?P<why>[^>]*?)\s*-->\s*\Z")
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\((?P<target>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
 _EXIT_ECHO = re.compile(r';\s*echo\s+"exit \$\?"\s*$')
-# Blocks that cannot run but sit on a page someone else is editing right now, so the marker
-# could not be added yet: (page, first line of the block) -> reason. Move each to a marker.
-_NOT_RUN_PENDING_MARKER = {
-    ("sync.md", "import logging"): "needs Amazon credentials (LwaCredentials.from_env, run_once)",
-}
 _SANDBOX_ENV = {
     "LWA_APP_ID": sandbox.SANDBOX_LWA_CLIENT_ID,
     "LWA_CLIENT_SECRET": sandbox.SANDBOX_LWA_CLIENT_SECRET,
@@ -90,15 +85,13 @@ def _blocks(page: Path) -> list[Block]:
     for match in _FENCE.finditer(text):
         before = text[: match.start()].rstrip()
         marker = _NOT_RUN.search(before)
-        first_line = match.group("body").partition("\n")[0]
-        pending = _NOT_RUN_PENDING_MARKER.get((page.name, first_line))
         blocks.append(
             Block(
                 page=page,
                 line=text.count("\n", 0, match.start()) + 1,
                 lang=match.group("lang"),
                 body=match.group("body"),
-                not_run=marker.group("why") if marker else pending,
+                not_run=marker.group("why") if marker else None,
             )
         )
     return blocks

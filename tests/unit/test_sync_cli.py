@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from amzcancel.cli import main
+from amzcancel.sandbox import (
+    SANDBOX_LWA_CLIENT_ID,
+    SANDBOX_LWA_CLIENT_SECRET,
+    SANDBOX_LWA_REFRESH_TOKEN,
+    Marketplace,
+)
 
 
 def test_missing_credentials_is_one_line_naming_the_variables(
@@ -95,3 +103,32 @@ def test_human_summary_points_to_pending(
     out = capsys.readouterr().out
     assert "open buyer cancel requests" in out
     assert "amzcancel pending" in out
+
+
+@pytest.mark.parametrize(
+    ("flags", "httpcore_lines"),
+    [(["-v"], False), (["-vv"], False), (["-vvv"], True)],
+    ids=["v", "vv", "vvv"],
+)
+def test_verbosity_keeps_httpcore_internals_for_vvv(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: list[str],
+    httpcore_lines: bool,
+) -> None:
+    """-v and -vv log one line per request, not httpcore's dozen; -vvv logs everything."""
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
+    mp = Marketplace(seed=5, orders=20, speed=1000.0)
+    caplog.set_level(logging.DEBUG)
+    with mp.serve(port=0) as base_url:
+        argv = ["sync", "--json", "--store", str(tmp_path / "s.db"), "--endpoint", base_url]
+        argv += ["--since", (mp.clock.now() - timedelta(days=8)).isoformat()]
+        assert main([*flags, *argv, "--lwa-endpoint", f"{base_url}/auth/o2/token"]) == 0
+    capsys.readouterr()
+    names = {record.name.split(".")[0] for record in caplog.records}
+    assert "httpx" in names  # one line per request
+    assert ("httpcore" in names) is httpcore_lines

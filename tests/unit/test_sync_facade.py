@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,35 @@ def test_unknown_api_and_empty_marketplaces_are_refused(tmp_path: Path) -> None:
         OrderSync(store=tmp_path / "a.db", api="v1")  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         OrderSync(store=tmp_path / "a.db", marketplaces=[])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({"marketplaces": [""]}, id="blank-marketplace"),
+        pytest.param({"marketplaces": ["ATVPDKIKX0DER,A1PA6795UKMFR9"]}, id="joined-ids"),
+        pytest.param({"marketplaces": ["ATVPDKIKX0DER "]}, id="trailing-space"),
+        pytest.param({"since": datetime(2026, 11, 1)}, id="naive-since"),
+        pytest.param({"since": datetime(2999, 1, 1, tzinfo=UTC)}, id="future-since"),
+    ],
+)
+def test_arguments_that_would_quietly_sync_something_else_are_refused(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    """A blank or joined marketplace id, a naive or future ``since``: ConfigError, no store."""
+    with pytest.raises(ConfigError):
+        OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_LWA_CREDENTIALS, **options)
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_one_marketplace_id_given_as_a_string_is_one_id(tmp_path: Path) -> None:
+    """``marketplaces="A1PA6795UKMFR9"`` means that marketplace, not fourteen one-letter ids."""
+    with OrderSync(
+        store=tmp_path / "a.db",
+        credentials=SANDBOX_LWA_CREDENTIALS,
+        marketplaces="A1PA6795UKMFR9",
+    ) as sync:
+        assert sync._marketplaces == ("A1PA6795UKMFR9",)
 
 
 def test_default_account_names_the_seller_without_the_secret(tmp_path: Path) -> None:

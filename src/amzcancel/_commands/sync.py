@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
+from amzcancel.errors import ConfigError
 from amzcancel.sync._result import SyncProgress, SyncResult
 
 __all__ = ["register"]
@@ -93,6 +94,16 @@ def run(args: argparse.Namespace) -> int:
     progress = _ProgressRelay()
     options["on_progress"] = progress
     if args.sandbox:
+        given = [
+            f
+            for f, v in (("--endpoint", args.endpoint), ("--lwa-endpoint", args.lwa_endpoint))
+            if v
+        ]
+        if given:
+            raise ConfigError(
+                f"--sandbox syncs the built-in marketplace; {' and '.join(given)} cannot be used "
+                "with it (serve one with 'amzcancel sandbox serve' and pass its URL instead)"
+            )
         sync = OrderSync.sandbox(**options)
     else:
         sync = OrderSync(endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, **options)

@@ -115,8 +115,20 @@ class OrderSync:
     ) -> None:
         if api not in ("auto", "2026", "v0", "mws"):
             raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
+        if isinstance(marketplaces, str):
+            marketplaces = [marketplaces]
         if not marketplaces:
             raise ConfigError("at least one marketplace id is needed")
+        for marketplace_id in marketplaces:
+            _check_marketplace_id(marketplace_id)
+        clock = clock or SystemClock()
+        if since is not None and since.tzinfo is None:
+            raise ConfigError(f"since must be timezone-aware (UTC), got {since.isoformat()}")
+        if since is not None and since > clock.now():
+            raise ConfigError(
+                f"since {since.isoformat()} is later than now ({clock.now().isoformat()}); "
+                "a first sync starts in the past"
+            )
         self._api: Api = api
         self._paths = resolve_paths(paths)
         if api != "auto" and self._paths != ALL_PATHS:
@@ -145,7 +157,7 @@ class OrderSync:
         self._endpoint = endpoint
         self._lwa_endpoint = lwa_endpoint
         self._region = region
-        self._clock: Clock = clock or SystemClock()
+        self._clock: Clock = clock
         self._transport = transport
         # One limiter for every run, so pacing carries over between runs of run_forever.
         self._limiter = RateLimiter(clock=self._clock)
@@ -419,3 +431,16 @@ def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:
         return f"mws:{credentials.seller_id}"
     # The partner key is the seller id when given, else a digest (never the secret itself).
     return f"spapi:{credentials.partner_key}"
+
+
+def _check_marketplace_id(value: object) -> None:
+    """Refuse what cannot be a marketplace id (Amazon's are like ``ATVPDKIKX0DER``)."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 64
+        or not all(c.isascii() and c.isalnum() for c in value)
+    ):
+        raise ConfigError(
+            f"not a marketplace id: {value!r} (expected letters and digits, e.g. ATVPDKIKX0DER)"
+        )
