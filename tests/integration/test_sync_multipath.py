@@ -162,11 +162,15 @@ def test_a_rerun_after_a_backlog_fetches_nothing_again(
 def test_a_window_within_the_burst_is_read_by_search_alone(tmp_path: Path) -> None:
     """A few hundred orders take a few searchOrders pages and nothing else."""
     mp = Marketplace(seed=12, orders=300, speed=10.0, clock=FakeClock())
-    with make_sync(mp, tmp_path / "s.db") as sync:
+    shown: list[tuple[int, int]] = []
+    on_progress = lambda p: shown.append((p.orders_changed, p.items_seen))  # noqa: E731
+    with make_sync(mp, tmp_path / "s.db", on_progress=on_progress) as sync:
         result = sync.run_once()
         assert pending_map(sync) == mp.truth().buyer_cancel_requests
     assert result.requests_by_operation == {"searchOrders": 3}
     assert result.orders_by_path == {"searchOrders": 300}
+    # The progress line ends where the summary does (the stored pages are counted on it too).
+    assert shown[-1] == (result.orders_changed, result.items_seen)
 
 
 def test_a_spent_search_budget_hands_the_window_to_the_per_id_paths(tmp_path: Path) -> None:

@@ -342,6 +342,14 @@ def test_cancel_unknown_order_in_the_sandbox(capsys: pytest.CaptureFixture[str])
     )
 
 
+@pytest.mark.parametrize("flag", ["--endpoint", "--lwa-endpoint"])
+def test_cancel_sandbox_refuses_an_endpoint(capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    """--sandbox with an endpoint would cancel in the built-in marketplace, not at the URL."""
+    argv = ["cancel", "114-4649153-0540800", "--reason", "BuyerCanceled", "--sandbox"]
+    line = one_error_line(capsys, [*argv, flag, "http://127.0.0.1:9", "--dry-run"])
+    assert flag in line
+
+
 def test_cancel_without_credentials(capsys: pytest.CaptureFixture[str]) -> None:
     """cancel without LWA variables names them on one line."""
     line = one_error_line(capsys, ["cancel", "902-1845936-5435065", "--reason", "NoInventory"])

@@ -15,6 +15,7 @@ from amzcancel.transport import (
     SpApiClient,
     mws_endpoint,
     region_for_marketplace,
+    region_for_marketplaces,
     spapi_endpoint,
 )
 
@@ -125,6 +126,22 @@ def test_marketplace_tables() -> None:
     assert mws_endpoint("eu") == "https://mws-eu.amazonservices.com"
     with pytest.raises(ConfigError):
         region_for_marketplace("NOPE")
+
+
+def test_one_region_serves_a_set_of_marketplaces() -> None:
+    """Germany and France are EU; a mix of regions, or an unknown id without a region, fails."""
+    assert region_for_marketplaces(["A1PA6795UKMFR9", "A13V1IB3VIYZZH"]) is Region.EU
+    assert region_for_marketplaces(["ATVPDKIKX0DER"]) is Region.NA
+    assert region_for_marketplaces([]) is Region.NA
+    assert region_for_marketplaces(["A1PA6795UKMFR9"], "EU") is Region.EU
+    # A marketplace newer than our table works once its region is named.
+    assert region_for_marketplaces(["A9NEWMARKET9"], "fe") is Region.FE
+    with pytest.raises(ConfigError, match=r"different regions.*eu: A1PA6795UKMFR9"):
+        region_for_marketplaces(["ATVPDKIKX0DER", "A1PA6795UKMFR9"])
+    with pytest.raises(ConfigError, match=r"unknown marketplace id .A9NEWMARKET9.*region"):
+        region_for_marketplaces(["A9NEWMARKET9"])
+    with pytest.raises(ConfigError, match="A1PA6795UKMFR9 is served by region eu, not na"):
+        region_for_marketplaces(["A1PA6795UKMFR9"], "na")
 
 
 def test_endpoint_overrides() -> None:

@@ -132,3 +132,39 @@ def test_verbosity_keeps_httpcore_internals_for_vvv(
     names = {record.name.split(".")[0] for record in caplog.records}
     assert "httpx" in names  # one line per request
     assert ("httpcore" in names) is httpcore_lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--marketplace", "ATVPDKIKX0DER", "--marketplace", "A1PA6795UKMFR9"],
+            "different regions",
+        ),
+        (["--marketplace", "A9NEWMARKET9"], "pass its region"),
+        (["--marketplace", "A1PA6795UKMFR9", "--region", "fe"], "served by region eu, not fe"),
+        (["--region", "mars"], "invalid choice"),
+    ],
+    ids=["two-regions", "unknown-marketplace", "wrong-region", "unknown-region"],
+)
+def test_region_problems_are_one_line_before_any_store(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    expected: str,
+) -> None:
+    """Marketplaces and --region must name one region Amazon serves them from."""
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
+    store = tmp_path / "s.db"
+    try:
+        status = main(["sync", *argv, "--store", str(store)])
+    except SystemExit as exc:  # argparse's own usage error
+        status = int(exc.code or 0)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert len(err) == 1
+    assert expected in err[0]
+    assert not store.exists()

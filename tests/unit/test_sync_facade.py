@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from amzcancel._clock import FakeClock
@@ -14,6 +15,7 @@ from amzcancel.errors import ConfigError, ServerError, StoreError
 from amzcancel.models import Order
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 from amzcancel.sync import CursorKey, Event, OrderSync, SqliteStore, SyncResult
+from amzcancel.testing.shapes import search_orders_body
 
 
 class FailingStore(SqliteStore):
@@ -134,6 +136,51 @@ def test_arguments_that_would_quietly_sync_something_else_are_refused(
     """A blank or joined marketplace id, a naive or future ``since``: ConfigError, no store."""
     with pytest.raises(ConfigError):
         OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_LWA_CREDENTIALS, **options)
+    assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("marketplaces", "region", "host"),
+    [
+        (["A1PA6795UKMFR9", "A13V1IB3VIYZZH"], None, "sellingpartnerapi-eu.amazon.com"),
+        (["A1VC38T7YXB528"], None, "sellingpartnerapi-fe.amazon.com"),
+        (["ATVPDKIKX0DER"], None, "sellingpartnerapi-na.amazon.com"),
+        (["A9NEWMARKET9"], "eu", "sellingpartnerapi-eu.amazon.com"),
+    ],
+    ids=["de-fr", "jp", "us", "new-marketplace-with-region"],
+)
+def test_the_host_is_the_region_of_the_marketplaces(
+    tmp_path: Path, marketplaces: list[str], region: str | None, host: str
+) -> None:
+    """A German seller's sync calls the EU host without being told (NA would refuse it)."""
+    hosts: list[str] = []
+
+    def amazon(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/auth/o2/token":
+            return httpx.Response(200, json={"access_token": "Atza|t", "expires_in": 3600})
+        hosts.append(request.url.host)
+        return httpx.Response(200, json=search_orders_body([]))
+
+    with OrderSync(
+        store=tmp_path / "a.db",
+        credentials=SANDBOX_LWA_CREDENTIALS,
+        marketplaces=marketplaces,
+        region=region,
+        transport=httpx.MockTransport(amazon),
+    ) as sync:
+        sync.run_once()
+    assert hosts
+    assert set(hosts) == {host}
+
+
+def test_marketplaces_of_two_regions_are_refused(tmp_path: Path) -> None:
+    """One OrderSync reads one region: US with Germany fails at construction, creating no store."""
+    with pytest.raises(ConfigError, match="different regions"):
+        OrderSync(
+            store=tmp_path / "a.db",
+            credentials=SANDBOX_LWA_CREDENTIALS,
+            marketplaces=["ATVPDKIKX0DER", "A1PA6795UKMFR9"],
+        )
     assert not (tmp_path / "a.db").exists()
 
 

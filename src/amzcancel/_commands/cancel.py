@@ -3,7 +3,8 @@
     amzcancel cancel ORDER_ID [--item ID]... --reason REASON [--dry-run]
                      [--informal] [--out-of-stock] [--override-policy JUSTIFICATION]
                      [--merchant-id ID] [--marketplace ID]... [--api auto|2026|v0]
-                     [--endpoint URL] [--lwa-endpoint URL] [--sandbox] [--json]
+                     [--region na|eu|fe] [--endpoint URL] [--lwa-endpoint URL] [--sandbox]
+                     [--json]
 
 The order's current state is fetched first (credentials from ``LWA_APP_ID``,
 ``LWA_CLIENT_SECRET``, ``SP_API_REFRESH_TOKEN``), the policy judges the reason, and the feed is
@@ -22,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from amzcancel._commands._options import add_region, refuse_endpoints_with_sandbox
 from amzcancel.errors import AmzCancelError, ConfigError
 from amzcancel.feeds import (
     CancellationFeed,
@@ -32,7 +34,7 @@ from amzcancel.feeds import (
 )
 from amzcancel.models import Order
 from amzcancel.policy import CancelDecision, approve_cancellation, parse_cancel_reason
-from amzcancel.transport import SpApiClient
+from amzcancel.transport import Region, SpApiClient, region_for_marketplaces
 
 __all__ = ["ENV_SELLER_ID", "register"]
 
@@ -91,6 +93,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--api", choices=("auto", "2026", "v0"), default="auto", help="orders API to read with"
     )
+    add_region(parser)
     parser.add_argument("--endpoint", metavar="URL", help="SP-API base URL")
     parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
     parser.add_argument(
@@ -103,6 +106,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Cancel as asked; returns the exit status."""
     reason = parse_cancel_reason(args.reason)  # a typo fails before any request
+    refuse_endpoints_with_sandbox(args)
     with _client(args) as (client, default_merchant):
         merchant = args.merchant_id or os.environ.get(ENV_SELLER_ID) or default_merchant
         if not merchant:
@@ -146,7 +150,12 @@ def run(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]]:
     """The SP-API client (and the default merchant id) for the chosen target."""
     if not args.sandbox:
-        with SpApiClient(endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint) as client:
+        region = (
+            None if args.endpoint else region_for_marketplaces(args.marketplaces or [], args.region)
+        )
+        with SpApiClient(
+            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=region or Region.NA
+        ) as client:
             yield client, None
         return
     from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_SELLER_ID, Marketplace

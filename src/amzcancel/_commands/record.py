@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from amzcancel._commands._options import add_paths, add_region
 from amzcancel.errors import ConfigError
 
 __all__ = ["register"]
@@ -64,6 +65,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--orders", type=int, default=None, help="sandbox orders to start with (default 300)"
     )
+    add_paths(parser)
+    add_region(parser)
     parser.add_argument("--endpoint", metavar="URL", help="SP-API (or MWS) base URL")
     parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
     parser.add_argument(
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         lwa_endpoint=args.lwa_endpoint,
         since=args.since,
         marketplaces=args.marketplaces,
+        paths=args.paths,
+        region=args.region,
         store=args.store,
         note=args.note,
     )

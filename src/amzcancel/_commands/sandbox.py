@@ -114,6 +114,7 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
             f"export MWS_ACCESS_KEY='{SANDBOX_MWS_ACCESS_KEY}'",
             f"export MWS_SECRET_KEY='{SANDBOX_MWS_SECRET_KEY}'",
             f"export MWS_SELLER_ID='{SANDBOX_MWS_SELLER_ID}'",
+            f"export SP_API_SELLER_ID='{SANDBOX_MWS_SELLER_ID}'",  # the cancel feed's merchant
             f"# amzcancel sync --endpoint {base_url} --lwa-endpoint {base_url}/auth/o2/token",
             "# press Ctrl+C to stop",
         ]

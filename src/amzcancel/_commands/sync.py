@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
-from amzcancel.errors import ConfigError
+from amzcancel._commands._options import add_paths, add_region, refuse_endpoints_with_sandbox
 from amzcancel.sync._result import SyncProgress, SyncResult
 
 __all__ = ["register"]
@@ -39,16 +39,7 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="orders API (default auto: Orders 2026-01-01, else v0)",
     )
-    parser.add_argument(
-        "--paths",
-        default="auto",
-        metavar="auto|LIST",
-        help=(
-            "with --api auto, the paths a backlog is shared among, each with its own rate "
-            "budget: auto (searchOrders, getOrder and v0 getOrderItems, as the app's roles "
-            "allow) or a comma-separated list of those; --api 2026|v0|mws reads one API alone"
-        ),
-    )
+    add_paths(parser)
     parser.add_argument("--store", default="amzcancel.db", metavar="PATH", help="SQLite store")
     parser.add_argument(
         "--since",
@@ -63,6 +54,7 @@ def register(subparsers: Any) -> None:
         metavar="ID",
         help="marketplace id, repeatable (default ATVPDKIKX0DER)",
     )
+    add_region(parser)
     parser.add_argument("--endpoint", metavar="URL", help="SP-API (or MWS) base URL")
     parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
     parser.add_argument(
@@ -93,20 +85,13 @@ def run(args: argparse.Namespace) -> int:
     }
     progress = _ProgressRelay()
     options["on_progress"] = progress
+    refuse_endpoints_with_sandbox(args)
     if args.sandbox:
-        given = [
-            f
-            for f, v in (("--endpoint", args.endpoint), ("--lwa-endpoint", args.lwa_endpoint))
-            if v
-        ]
-        if given:
-            raise ConfigError(
-                f"--sandbox syncs the built-in marketplace; {' and '.join(given)} cannot be used "
-                "with it (serve one with 'amzcancel sandbox serve' and pass its URL instead)"
-            )
         sync = OrderSync.sandbox(**options)
     else:
-        sync = OrderSync(endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, **options)
+        sync = OrderSync(
+            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=args.region, **options
+        )
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
         console = Console(stderr=True)

@@ -406,7 +406,9 @@ class WindowCover:
 
     def _write_deferred(self) -> None:
         orders, self.deferred = self.deferred, []
-        self._store_new(orders)
+        if orders:
+            self._store_new(orders)
+            self.emit()  # the progress line counts them now, not only the summary
 
     async def _drain_deferred(self) -> None:
         """Store phase 1's pages a batch at a time, between the other tasks' steps."""

@@ -37,11 +37,14 @@ from amzcancel.sync._sources import MwsSource, OrderSource, SpApi2026Source, SpA
 from amzcancel.sync._window import DEFAULT_OVERLAP, DEFAULT_SAFETY
 from amzcancel.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
 from amzcancel.transport import (
+    MARKETPLACE_REGIONS,
     AsyncMwsClient,
     AsyncSpApiClient,
     LwaCredentials,
     MwsCredentials,
     RateLimiter,
+    Region,
+    region_for_marketplaces,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +87,9 @@ class OrderSync:
         since: where the first sync starts (default 7 days back); ignored once a cursor exists.
         endpoint: the SP-API (or MWS) base URL; default from ``region``.
         lwa_endpoint: the LWA token URL.
-        region: ``na``, ``eu`` or ``fe``.
+        region: ``na``, ``eu`` or ``fe``; by default the region that serves ``marketplaces``
+            (one region per OrderSync: Amazon serves each from its own host). Ignored when
+            ``endpoint`` is given.
         overlap, safety, concurrency: engine tuning, see :class:`~amzcancel.sync.SyncEngine`.
         clock: the clock for windows and pacing (tests: ``FakeClock``).
         transport: an httpx async transport (tests, the sandbox).
@@ -105,7 +110,7 @@ class OrderSync:
         since: datetime | None = None,
         endpoint: str | None = None,
         lwa_endpoint: str | None = None,
-        region: str = "na",
+        region: str | None = None,
         overlap: timedelta = DEFAULT_OVERLAP,
         safety: timedelta = DEFAULT_SAFETY,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -121,6 +126,9 @@ class OrderSync:
             raise ConfigError("at least one marketplace id is needed")
         for marketplace_id in marketplaces:
             _check_marketplace_id(marketplace_id)
+        # A regional host serves only its own marketplaces: derive it (and refuse a mix) now,
+        # before any file is created, rather than be refused by Amazon at the first call.
+        self._region = None if endpoint else region_for_marketplaces(marketplaces, region)
         clock = clock or SystemClock()
         if since is not None and since.tzinfo is None:
             raise ConfigError(f"since must be timezone-aware (UTC), got {since.isoformat()}")
@@ -156,7 +164,6 @@ class OrderSync:
         }
         self._endpoint = endpoint
         self._lwa_endpoint = lwa_endpoint
-        self._region = region
         self._clock: Clock = clock
         self._transport = transport
         # One limiter for every run, so pacing carries over between runs of run_forever.
@@ -241,7 +248,7 @@ class OrderSync:
         credentials = self._resolved_credentials()
         common: dict[str, Any] = {
             "endpoint": self._endpoint,
-            "region": self._region,
+            "region": self._region or Region.NA,
             "transport": self._transport,
             "clock": self._clock,
             "rate_limiter": self._limiter,
@@ -249,7 +256,12 @@ class OrderSync:
         sources: list[OrderSource]
         client: AsyncMwsClient | AsyncSpApiClient
         if isinstance(credentials, MwsCredentials):
-            client = AsyncMwsClient(credentials=credentials, **common)
+            # A marketplace's own MWS host where it has one (mws.amazonservices.jp...).
+            first = self._marketplaces[0]
+            known = first in MARKETPLACE_REGIONS
+            client = AsyncMwsClient(
+                credentials=credentials, marketplace_id=first if known else None, **common
+            )
             sources = [MwsSource(client)]
         else:
             client = AsyncSpApiClient(

@@ -64,6 +64,8 @@ def record_sync(
     lwa_endpoint: str | None = None,
     since: datetime | None = None,
     marketplaces: Sequence[str] | None = None,
+    paths: str | Sequence[str] = "auto",
+    region: str | None = None,
     store: str | os.PathLike[str] | None = None,
     redactor: Redactor | None = None,
     note: str = "",
@@ -80,6 +82,9 @@ def record_sync(
         endpoint, lwa_endpoint: SP-API (or MWS) base URL and LWA token URL overrides.
         since: where the recorded sync starts (default: the sync's own default).
         marketplaces: marketplace ids (default: the sync's own default).
+        paths: the paths a backlog is shared among, as for :class:`~amzcancel.sync.OrderSync`.
+        region: ``na``, ``eu`` or ``fe`` (default: the region of ``marketplaces``); ignored
+            with an ``endpoint`` and in the in-process sandbox.
         store: a SQLite store path; a temporary one, deleted afterwards, when ``None``.
         redactor: a :class:`Redactor`; the default one when ``None``.
         note: free text stored in the fixture.
@@ -97,7 +102,7 @@ def record_sync(
         _sandbox_clock,
     )
 
-    options: dict[str, Any] = {"api": api, "since": since}
+    options: dict[str, Any] = {"api": api, "since": since, "paths": paths, "region": region}
     if marketplaces:
         options["marketplaces"] = tuple(marketplaces)
     inner: httpx.AsyncBaseTransport | None = None

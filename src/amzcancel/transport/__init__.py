@@ -28,6 +28,7 @@ from amzcancel.transport._endpoints import (
     Region,
     mws_endpoint,
     region_for_marketplace,
+    region_for_marketplaces,
     spapi_endpoint,
 )
 from amzcancel.transport._mws import AsyncMwsClient, MwsClient
@@ -61,5 +62,6 @@ __all__ = [
     "TransportStats",
     "mws_endpoint",
     "region_for_marketplace",
+    "region_for_marketplaces",
     "spapi_endpoint",
 ]

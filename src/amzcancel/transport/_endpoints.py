@@ -8,6 +8,7 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from amzcancel.errors import ConfigError
@@ -21,6 +22,7 @@ __all__ = [
     "mws_endpoint",
     "normalize_endpoint",
     "region_for_marketplace",
+    "region_for_marketplaces",
     "spapi_endpoint",
 ]
 
@@ -105,6 +107,47 @@ def region_for_marketplace(marketplace_id: str) -> Region:
         return MARKETPLACE_REGIONS[marketplace_id]
     except KeyError:
         raise ConfigError(f"unknown marketplace id {marketplace_id!r}") from None
+
+
+def region_for_marketplaces(
+    marketplace_ids: Sequence[str], region: Region | str | None = None
+) -> Region:
+    """The one region that serves every marketplace given (``region`` when it is given).
+
+    SP-API and MWS serve each region from its own host, so one client reads one region.
+
+    Raises:
+        ConfigError: an unknown marketplace id (pass ``region`` or an endpoint for a marketplace
+            newer than this table), marketplaces of different regions, or a ``region`` that
+            does not serve them.
+
+    Added in 0.1.0.
+    """
+    chosen = None if region is None else _region(region)
+    known = {mp: MARKETPLACE_REGIONS.get(mp) for mp in marketplace_ids}
+    unknown = [mp for mp, found in known.items() if found is None]
+    if unknown and chosen is None:
+        raise ConfigError(
+            f"unknown marketplace id {unknown[0]!r}: pass its region (na, eu or fe) or an endpoint"
+        )
+    regions = {found for found in known.values() if found is not None}
+    if chosen is not None:
+        wrong = sorted(mp for mp, found in known.items() if found not in (None, chosen))
+        if wrong:
+            raise ConfigError(
+                f"marketplace {wrong[0]} is served by region {known[wrong[0]]}, not {chosen}"
+            )
+        return chosen
+    if len(regions) > 1:
+        by_region = ", ".join(
+            f"{r}: {' '.join(mp for mp, found in known.items() if found is r)}"
+            for r in sorted(regions)
+        )
+        raise ConfigError(
+            f"these marketplaces are served by different regions ({by_region}); "
+            "sync each region separately"
+        )
+    return regions.pop() if regions else Region.NA
 
 
 def normalize_endpoint(endpoint: str) -> str:

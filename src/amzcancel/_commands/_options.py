@@ -1,0 +1,57 @@
+"""Flags several commands share, defined once so they read the same everywhere.
+
+Added in 0.1.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from amzcancel.errors import ConfigError
+
+__all__ = ["add_paths", "add_region", "refuse_endpoints_with_sandbox"]
+
+
+def add_region(parser: argparse.ArgumentParser) -> None:
+    """``--region na|eu|fe``: the SP-API (or MWS) region, by default that of ``--marketplace``."""
+    parser.add_argument(
+        "--region",
+        type=str.lower,
+        choices=("na", "eu", "fe"),
+        help=(
+            "Amazon region whose host to call (default: the region of --marketplace, "
+            "else na); ignored with --endpoint and --sandbox"
+        ),
+    )
+
+
+def add_paths(parser: argparse.ArgumentParser) -> None:
+    """``--paths auto|LIST``: the paths a multi-path sync shares a backlog among."""
+    parser.add_argument(
+        "--paths",
+        default="auto",
+        metavar="auto|LIST",
+        help=(
+            "with --api auto, the paths a backlog is shared among, each with its own rate "
+            "budget: auto (searchOrders, getOrder and v0 getOrderItems, as the app's roles "
+            "allow) or a comma-separated list of those; --api 2026|v0|mws reads one API alone"
+        ),
+    )
+
+
+def refuse_endpoints_with_sandbox(args: argparse.Namespace) -> None:
+    """``--sandbox`` talks to the built-in marketplace: an endpoint beside it would be ignored.
+
+    Raises:
+        ConfigError: ``--endpoint`` or ``--lwa-endpoint`` was given with ``--sandbox``.
+    """
+    given = [
+        flag
+        for flag, value in (("--endpoint", args.endpoint), ("--lwa-endpoint", args.lwa_endpoint))
+        if value
+    ]
+    if args.sandbox and given:
+        raise ConfigError(
+            f"--sandbox uses the built-in marketplace; {' and '.join(given)} cannot be used "
+            "with it (serve one with 'amzcancel sandbox serve' and pass its URL instead)"
+        )
