@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from amzcancel._clock import FakeClock
@@ -311,3 +312,37 @@ def test_cli_reads_the_order_with_v0(
     assert f"<AmazonOrderItemCode>{item_id}</AmazonOrderItemCode>" in capsys.readouterr().out
     requests = market.truth().requests_by_operation
     assert requests.get("getOrderItems", 0) >= 1
+
+
+@pytest.mark.parametrize(("api", "falls_back"), [("auto", True), ("2026", False)])
+def test_cancel_reads_v0_when_the_app_lacks_orders_2026(
+    market: Marketplace, api: str, falls_back: bool
+) -> None:
+    """As `sync --api auto`: a 403 from Orders 2026-01-01 reads the order with v0 instead."""
+    from amzcancel._commands.cancel import _fetch
+    from amzcancel.errors import AuthError
+
+    inner = market.transport()
+
+    def refusing_2026(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/orders/2026-01-01/"):
+            body = {"errors": [{"code": "Unauthorized", "message": "Access is denied."}]}
+            return httpx.Response(403, json=body)
+        return inner.handle_request(request)
+
+    order_id, item_id = _requested_order(market)
+    with SpApiClient(
+        credentials=SANDBOX_LWA_CREDENTIALS,
+        endpoint=BASE,
+        lwa_endpoint=f"{BASE}/auth/o2/token",
+        transport=httpx.MockTransport(refusing_2026),
+        clock=market.clock,
+    ) as spapi:
+        if not falls_back:
+            with pytest.raises(AuthError):
+                _fetch(spapi, order_id, api)
+            return
+        order = _fetch(spapi, order_id, api)
+    assert order.amazon_order_id == order_id
+    assert item_id in {item.order_item_id for item in order.buyer_cancel_items}
+    assert market.truth().requests_by_operation.get("getOrderItems", 0) >= 1

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from amzcancel._commands._options import add_region, refuse_endpoints_with_sandbox
-from amzcancel.errors import AmzCancelError, ConfigError
+from amzcancel.errors import AmzCancelError, AuthError, ConfigError
 from amzcancel.feeds import (
     CancellationFeed,
     FeedError,
@@ -174,10 +174,16 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]
 
 
 def _fetch(client: SpApiClient, order_id: str, api: str) -> Order:
-    if api == "v0":
-        order = client.orders_v0.get_order(order_id)
-        return order.with_items(client.orders_v0.list_order_items(order_id))
-    return client.orders_2026.get_order(order_id, included_data=_INCLUDED_DATA_2026)
+    if api == "2026" or api == "auto":
+        try:
+            return client.orders_2026.get_order(order_id, included_data=_INCLUDED_DATA_2026)
+        except AuthError as exc:
+            if api == "2026":
+                raise
+            # As `sync --api auto`: an app whose role lacks Orders 2026-01-01 reads v0.
+            logger.info("Orders 2026-01-01 refused (%s); reading order %s with v0", exc, order_id)
+    order = client.orders_v0.get_order(order_id)
+    return order.with_items(client.orders_v0.list_order_items(order_id))
 
 
 def _refetch(client: SpApiClient, order_id: str, api: str) -> Order | None:
