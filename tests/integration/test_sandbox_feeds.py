@@ -22,13 +22,7 @@ from amzcancel.sandbox import (
     Marketplace,
 )
 
-MODEL = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "reference"
-    / "amazon-models"
-    / ("feeds_2021-06-30.json")
-)
+MODEL = Path(__file__).resolve().parents[1] / "amazon_models" / "feeds_2021-06-30.json"
 CONTENT_TYPE = "text/xml; charset=UTF-8"
 
 

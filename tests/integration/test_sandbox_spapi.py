@@ -22,7 +22,8 @@ from amzcancel.sandbox import (
 )
 from amzcancel.sandbox._core import format_time
 
-MODELS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "amazon-models"
+# The copy of the official models kept with the tests (tests/amazon_models/README.md).
+MODELS = Path(__file__).resolve().parents[1] / "amazon_models"
 BASE = "https://sandbox.test"
 US = "ATVPDKIKX0DER"
 

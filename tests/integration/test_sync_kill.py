@@ -29,10 +29,10 @@ KILLS = 5
 SEED = 1234
 
 
-def sync_command(base_url: str, store: Path, since: str) -> list[str]:
+def sync_command(base_url: str, store: Path, since: str, api: str = "v0") -> list[str]:
     """The CLI, exactly as a user runs it against an SP-API endpoint."""
     return [
-        sys.executable, "-m", "amzcancel.cli", "sync", "--api", "v0", "--json",
+        sys.executable, "-m", "amzcancel.cli", "sync", "--api", api, "--json",
         "--store", str(store), "--since", since,
         "--endpoint", base_url, "--lwa-endpoint", f"{base_url}/auth/o2/token",
     ]  # fmt: skip
@@ -50,29 +50,40 @@ def sandbox_env() -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_then_rerun_ends_with_the_truth(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("api", "orders"),
+    [
+        pytest.param("v0", 160, id="v0"),
+        # More orders than searchOrders' burst of 20 pages: each run shares the rest among
+        # getOrder and getOrderItems (the multi-path backlog), and is killed anywhere in it.
+        pytest.param("auto", 2300, id="multi-path"),
+    ],
+)
+def test_sigkill_at_random_points_then_rerun_ends_with_the_truth(
+    tmp_path: Path, api: str, orders: int
+) -> None:
     """Killed mid-sync again and again, the rerun stores exactly the truth, each event once."""
     rng = random.Random(SEED)
-    mp = Marketplace(seed=SEED, orders=160, speed=300.0)
+    mp = Marketplace(seed=SEED, orders=orders, speed=300.0)
     store = tmp_path / "amzcancel.db"
     since = (mp.clock.now() - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
     killed_after: list[int] = []
     with mp.serve(port=0) as base_url:
-        command, env = sync_command(base_url, store, since), sandbox_env()
+        command, env = sync_command(base_url, store, since, api), sandbox_env()
         for _ in range(KILLS):
             # Kill once the marketplace has answered a random number of further requests.
-            start = mp.truth().requests
+            start = mp.requests_served
             target = start + rng.randint(3, 80)
             proc = subprocess.Popen(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
             deadline = time.monotonic() + 60
-            while proc.poll() is None and mp.truth().requests < target:
+            while proc.poll() is None and mp.requests_served < target:
                 assert time.monotonic() < deadline, "the sync made no progress"
                 time.sleep(0.002)  # polling a real subprocess; no simulated time here
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
-                killed_after.append(mp.truth().requests - start)
+                killed_after.append(mp.requests_served - start)
             proc.communicate(timeout=30)
         final = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
         truth = mp.truth()
@@ -98,3 +109,5 @@ def test_sigkill_at_random_points_then_rerun_ends_with_the_truth(tmp_path: Path)
     }
     assert set(truth.buyer_cancel_requests) <= requested
     assert [e.id for e in events] == sorted(e.id for e in events)
+    if api == "auto":  # the runs really did share the backlog among the paths
+        assert {"getOrder", "getOrderItems"} <= set(truth.requests_by_operation)

@@ -39,3 +39,16 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_package_is_typed() -> None:
     """The package ships `py.typed` so users' type checkers read our hints."""
     assert (Path(amzcancel.__file__).parent / "py.typed").exists()
+
+
+def test_tests_read_nothing_outside_the_checkout() -> None:
+    """CI runs a bare clone: the official models come from tests/amazon_models, not ../shared."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for path in (root / "tests").rglob("*.py")
+        if path.name != "test_project.py"
+        and ("parents[3]" in path.read_text(encoding="utf-8")
+        or '"shared" / "reference"' in path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -12,13 +12,7 @@ from amzcancel._clock import FakeClock
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox import Marketplace
 
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "reference"
-    / "amazon-models"
-    / "OrderChangeNotification.json"
-)
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "amazon_models" / "OrderChangeNotification.json"
 
 
 def validator() -> jsonschema.Draft7Validator:

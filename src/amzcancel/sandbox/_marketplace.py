@@ -294,6 +294,17 @@ class Marketplace:
 
     # --- ground truth and explicit changes -------------------------------------------------
 
+    @property
+    def requests_served(self) -> int:
+        """Amazon-shaped requests answered so far: :attr:`Truth.requests` without the snapshot.
+
+        Cheap enough to poll while a client syncs (``truth()`` copies every order).
+
+        Added in 0.1.0.
+        """
+        with self._count_lock:
+            return self._requests
+
     def truth(self) -> Truth:
         """What the marketplace really holds now (live changes due so far applied first).
 
