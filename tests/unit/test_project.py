@@ -15,8 +15,7 @@ def test_all_lists_exactly_the_public_names() -> None:
     public = {
         name
         for name in dir(amzcancel)
-        if not name.startswith("_")
-        and not isinstance(getattr(amzcancel, name), type(amzcancel))
+        if not name.startswith("_") and not isinstance(getattr(amzcancel, name), type(amzcancel))
     }
     assert set(amzcancel.__all__) - {"__version__"} == public
     assert list(amzcancel.__all__) == sorted(amzcancel.__all__, key=str)
@@ -48,7 +47,9 @@ def test_tests_read_nothing_outside_the_checkout() -> None:
         str(path.relative_to(root))
         for path in (root / "tests").rglob("*.py")
         if path.name != "test_project.py"
-        and ("parents[3]" in path.read_text(encoding="utf-8")
-        or '"shared" / "reference"' in path.read_text(encoding="utf-8"))
+        and (
+            "parents[3]" in path.read_text(encoding="utf-8")
+            or '"shared" / "reference"' in path.read_text(encoding="utf-8")
+        )
     ]
     assert offenders == []

@@ -38,9 +38,7 @@ def string_to_sign(method: str, host: str, path: str, params: Mapping[str, str])
     return "\n".join([method.upper(), host, path or "/", canonical_query(params)])
 
 
-def sign_v2(
-    secret_key: str, method: str, host: str, path: str, params: Mapping[str, str]
-) -> str:
+def sign_v2(secret_key: str, method: str, host: str, path: str, params: Mapping[str, str]) -> str:
     """Base64 HMAC-SHA256 signature of a request under AWS Signature Version 2."""
     digest = hmac.new(
         secret_key.encode("utf-8"),
