@@ -109,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(header)
     for r in rows:
+        # Within the bursts there is no rate-limit floor to compare with: say so, not "nan".
+        ratio = f"{r['ratio_to_ideal']:>6.2f}" if r["ratio_to_ideal"] else f"{'burst':>6}"
         print(
             f"{r['api']:<11} {r['orders']:>6} {r['speed']:>6g} "
             f"{r['wall_seconds']:>7.2f} {r['ideal_seconds']:>7.2f} "
-            f"{r['ratio_to_ideal'] or float('nan'):>6.2f} {r['requests']:>6} "
+            f"{ratio} {r['requests']:>6} "
             f"{r['calls_per_order']:>11.4f} {r['throttled_429']:>5} {r['all_requests_found']!s:>9}"
         )
         print(f"    {json.dumps(r['requests_by_operation'])}")
