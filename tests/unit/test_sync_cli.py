@@ -105,6 +105,14 @@ def test_human_summary_points_to_pending(
     assert "amzcancel pending" in out
 
 
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's LWA credentials in the environment, as a user would export them."""
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
+
+
 @pytest.mark.parametrize(
     ("flags", "httpcore_lines"),
     [(["-v"], False), (["-vv"], False), (["-vvv"], True)],
@@ -114,14 +122,11 @@ def test_verbosity_keeps_httpcore_internals_for_vvv(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    sandbox_env: None,
     flags: list[str],
     httpcore_lines: bool,
 ) -> None:
     """-v and -vv log one line per request, not httpcore's dozen; -vvv logs everything."""
-    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
-    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
-    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
     mp = Marketplace(seed=5, orders=20, speed=1000.0)
     caplog.set_level(logging.DEBUG)
     with mp.serve(port=0) as base_url:
@@ -150,14 +155,11 @@ def test_verbosity_keeps_httpcore_internals_for_vvv(
 def test_region_problems_are_one_line_before_any_store(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    sandbox_env: None,
     argv: list[str],
     expected: str,
 ) -> None:
     """Marketplaces and --region must name one region Amazon serves them from."""
-    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
-    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
-    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
     store = tmp_path / "s.db"
     try:
         status = main(["sync", *argv, "--store", str(store)])
