@@ -16,6 +16,13 @@ import threading
 __all__ = ["TokenBucket"]
 
 
+_ROUNDING = 1e-9
+"""Tokens lost to float rounding: a token due after ``missing / rate`` seconds refills as
+``wait * rate``, which can come out a hair under one. Without this margin a client that paces
+itself exactly (it waits what :meth:`TokenBucket.reserve` says) is refused by a server bucket
+doing the same arithmetic."""
+
+
 class TokenBucket:
     """A thread-safe token bucket driven by caller-supplied monotonic timestamps.
 
@@ -59,7 +66,7 @@ class TokenBucket:
         """Take a token if one is available at ``now``; the sandbox's 429 decision."""
         with self._lock:
             self._refill(now)
-            if self._tokens >= 1.0:
+            if self._tokens >= 1.0 - _ROUNDING:
                 self._tokens -= 1.0
                 return True
             return False
@@ -81,7 +88,7 @@ class TokenBucket:
         """Seconds from ``now`` until one token is available (0.0 if one is)."""
         with self._lock:
             self._refill(now)
-            if self._tokens >= 1.0:
+            if self._tokens >= 1.0 - _ROUNDING:
                 return 0.0
             return (1.0 - self._tokens) / self._rate
 
