@@ -120,23 +120,12 @@ class OrderSync:
     ) -> None:
         if api not in ("auto", "2026", "v0", "mws"):
             raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
-        if isinstance(marketplaces, str):
-            marketplaces = [marketplaces]
-        if not marketplaces:
-            raise ConfigError("at least one marketplace id is needed")
-        for marketplace_id in marketplaces:
-            _check_marketplace_id(marketplace_id)
+        self._marketplaces = _checked_marketplaces(marketplaces)
         # A regional host serves only its own marketplaces: derive it (and refuse a mix) now,
         # before any file is created, rather than be refused by Amazon at the first call.
-        self._region = None if endpoint else region_for_marketplaces(marketplaces, region)
+        self._region = None if endpoint else region_for_marketplaces(self._marketplaces, region)
         clock = clock or SystemClock()
-        if since is not None and since.tzinfo is None:
-            raise ConfigError(f"since must be timezone-aware (UTC), got {since.isoformat()}")
-        if since is not None and since > clock.now():
-            raise ConfigError(
-                f"since {since.isoformat()} is later than now ({clock.now().isoformat()}); "
-                "a first sync starts in the past"
-            )
+        _check_since(since, clock)
         self._api: Api = api
         self._paths = resolve_paths(paths)
         if api != "auto" and self._paths != ALL_PATHS:
@@ -153,7 +142,6 @@ class OrderSync:
             self._owns_store = True
         else:
             self._store, self._owns_store = store, False
-        self._marketplaces = tuple(marketplaces)
         self._account = account
         self._engine_options: dict[str, Any] = {
             "since": since,
@@ -198,7 +186,7 @@ class OrderSync:
 
         if marketplace is None:
             # The demo marketplace sells where the sync looks (amazon.com by default).
-            marketplaces = tuple(options.get("marketplaces", (DEFAULT_MARKETPLACE,)))
+            marketplaces = _checked_marketplaces(options.get("marketplaces", DEFAULT_MARKETPLACE))
             marketplace = Marketplace(
                 clock=_sandbox_clock(), marketplace_ids=marketplaces, **SANDBOX_DEFAULTS
             )
@@ -445,14 +433,32 @@ def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:
     return f"spapi:{credentials.partner_key}"
 
 
-def _check_marketplace_id(value: object) -> None:
-    """Refuse what cannot be a marketplace id (Amazon's are like ``ATVPDKIKX0DER``)."""
-    if (
-        not isinstance(value, str)
-        or not value
-        or len(value) > 64
-        or not all(c.isascii() and c.isalnum() for c in value)
-    ):
+def _checked_marketplaces(marketplaces: Sequence[str] | str) -> tuple[str, ...]:
+    """The marketplace ids, each like Amazon's (``ATVPDKIKX0DER``); one string is one id."""
+    ids = (marketplaces,) if isinstance(marketplaces, str) else tuple(marketplaces)
+    if not ids:
+        raise ConfigError("at least one marketplace id is needed")
+    for value in ids:
+        if (
+            not isinstance(value, str)
+            or not value
+            or len(value) > 64
+            or not all(c.isascii() and c.isalnum() for c in value)
+        ):
+            raise ConfigError(
+                f"not a marketplace id: {value!r} (expected letters and digits, e.g. ATVPDKIKX0DER)"
+            )
+    return ids
+
+
+def _check_since(since: datetime | None, clock: Clock) -> None:
+    """A first sync starts at an aware time in the past."""
+    if since is None:
+        return
+    if since.tzinfo is None:
+        raise ConfigError(f"since must be timezone-aware (UTC), got {since.isoformat()}")
+    if since > clock.now():
         raise ConfigError(
-            f"not a marketplace id: {value!r} (expected letters and digits, e.g. ATVPDKIKX0DER)"
+            f"since {since.isoformat()} is later than now ({clock.now().isoformat()}); "
+            "a first sync starts in the past"
         )
