@@ -118,6 +118,11 @@ class BuyerCancel(BaseModel):
     """True only when the buyer filed a formal cancellation request through Amazon."""
     reason: str | None = None
     """The buyer's reason as Amazon passed it on; ``None`` when not given."""
+    reported: bool = Field(default=True, exclude=True)
+    """False when the source did not carry the flag at all (an ORDER_CHANGE item without
+    ``IsBuyerRequestedCancel``, a report without the ``is-buyer-requested-cancellation``
+    column): ``requested`` then reads False but says nothing, and never withdraws a request
+    already stored (library attribute, not part of the JSON)."""
 
 
 class OrderItem(BaseModel):

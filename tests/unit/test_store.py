@@ -160,6 +160,20 @@ def test_withdrawal_fires_when_the_flag_goes_back(store: SqliteStore) -> None:
     assert store.pending_requests() == []
 
 
+@pytest.mark.parametrize("source", [Source.NOTIFICATION, Source.REPORT])
+def test_a_later_source_without_the_flag_does_not_withdraw(
+    store: SqliteStore, source: Source
+) -> None:
+    """A newer notification item without IsBuyerRequestedCancel (optional there), or a report
+    without the buyer-cancel column, says nothing about the request: it stays open."""
+    store.apply("sandbox", [order(items=[item(requested=True, reason="Changed my mind")])])
+    silent = item().model_copy(update={"buyer_cancel": BuyerCancel(reported=False)})
+    events = store.apply("sandbox", [order(updated=T1, source=source, items=[silent])])
+    assert kinds(events) == []
+    [still] = store.pending_requests()
+    assert still.reason == "Changed my mind"
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [

@@ -264,6 +264,19 @@ def test_list_order_items_pages(name: str, expect: ItemsExpect) -> None:
     assert page.next_token == expect.next_token
 
 
+def test_a_half_nested_pair_keeps_each_field() -> None:
+    """Flag flat on the item, reason nested: each field is read where it is."""
+    doc = load("ListOrderItems.hand.200.8.xml").decode()
+    flat = "<BuyerCancelReason>Gateway put the pair directly on the item</BuyerCancelReason>"
+    nested = (
+        "<BuyerRequestedCancel><BuyerCancelReason>nested</BuyerCancelReason></BuyerRequestedCancel>"
+    )
+    assert flat in doc
+    [item] = mws.parse_list_order_items(doc.replace(flat, nested).encode()).items
+    assert item.buyer_cancel.requested is True
+    assert item.buyer_cancel.reason == "nested"
+
+
 def test_item_fields_are_mapped() -> None:
     """ASIN, SKU, title, quantities and ItemPrice land in the domain item."""
     first, second = mws.parse_list_order_items(load("ListOrderItems.model.200.1.xml")).items

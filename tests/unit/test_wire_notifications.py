@@ -190,3 +190,47 @@ def test_shapeless_input_raises_parse_error(doc: dict[str, object]) -> None:
     """Objects without the notification's structure raise ParseError."""
     with pytest.raises(ParseError):
         list(iter_order_changes(json.dumps(doc)))
+
+
+def _change(order_id: str, kind: str, items: list[dict[str, object]], *, at: str) -> str:
+    """An ORDER_CHANGE notification body of type ``kind`` for one order."""
+    return json.dumps(
+        {
+            "NotificationType": kind,
+            "EventTime": at,
+            "Payload": {
+                "OrderChangeNotification": {
+                    "AmazonOrderId": order_id,
+                    "OrderChangeType": "OrderStatusChange",
+                    "OrderChangeTrigger": {"TimeOfOrderChange": at},
+                    "Summary": {"OrderStatus": "Unshipped", "OrderItems": items},
+                }
+            },
+        }
+    )
+
+
+def test_a_batch_skips_messages_of_other_types() -> None:
+    """A queue carrying several notification types: the ORDER_CHANGE orders still come out."""
+    report = _change("1", "REPORT_PROCESSING_FINISHED", [], at="2026-11-20T10:00:00Z")
+    confirm = json.dumps({"Type": "SubscriptionConfirmation", "TopicArn": "arn:aws:sns:x"})
+    order = _change("2", "ORDER_CHANGE", [{"OrderItemId": "i"}], at="2026-11-20T10:00:00Z")
+    batch = {"Messages": [{"Body": report}, {"Body": confirm}, {"Body": order}]}
+    assert [o.amazon_order_id for o in iter_order_changes(batch)] == ["2"]
+    with pytest.raises(ParseError):  # read alone, a foreign message is still an error
+        parse_order_change(report)
+
+
+def test_an_empty_receive_yields_nothing() -> None:
+    """boto3's answer for an empty queue (no Messages key) is no orders, not an error."""
+    assert list(iter_order_changes({"ResponseMetadata": {"RequestId": "r"}})) == []
+
+
+def test_an_item_without_the_flag_says_nothing_about_it() -> None:
+    """IsBuyerRequestedCancel is optional: absent reads False but is marked as not reported."""
+    items = [{"OrderItemId": "said", "IsBuyerRequestedCancel": False}, {"OrderItemId": "silent"}]
+    order = parse_order_change(_change("3", "ORDER_CHANGE", items, at="2026-11-20T10:00:00Z"))
+    said, silent = (item.buyer_cancel for item in order.items)
+    assert (said.requested, said.reported) == (False, True)
+    assert (silent.requested, silent.reported) == (False, False)
+    assert '"reported"' not in order.to_json()

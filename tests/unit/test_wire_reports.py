@@ -284,3 +284,16 @@ def test_unknown_encoding_and_non_bytes_raise_parse_error() -> None:
         list(iter_report_orders(["order-id\torder-item-id\n"]))  # type: ignore[list-item]
     with pytest.raises(ParseError):
         list(iter_report_orders(io.StringIO("order-id\n")))  # type: ignore[arg-type]
+
+
+def test_a_report_without_the_cancel_columns_does_not_report_the_flag() -> None:
+    """Without is-buyer-requested-cancellation the flag is unknown, not "no" (see _merge)."""
+    path = Path(__file__).parent.parent / "fixtures" / "report" / "unshipped.hand.200.2.tsv"
+    with path.open("rb") as stream:
+        flags = [i.buyer_cancel for o in iter_report_orders(stream) for i in o.items]
+    assert flags
+    assert all(not f.requested and not f.reported for f in flags)
+    path = Path(__file__).parent.parent / "fixtures" / "report" / "unshipped.hand.200.3.tsv"
+    with path.open("rb") as stream:
+        flags = [i.buyer_cancel for o in iter_report_orders(stream) for i in o.items]
+    assert all(f.reported for f in flags)

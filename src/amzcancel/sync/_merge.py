@@ -61,8 +61,9 @@ def _prefer(primary: Any, secondary: Any, names: tuple[str, ...]) -> dict[str, A
 def _merge_cancel(
     stored: BuyerCancel, incoming: BuyerCancel, *, authoritative: bool
 ) -> BuyerCancel:
-    if not authoritative:
-        # Gap filling: a request may be raised, never withdrawn.
+    if not authoritative or not incoming.reported:
+        # Gap filling (an undated source, or one that did not carry the flag at all): a
+        # request may be raised, never withdrawn.
         if stored.requested or not incoming.requested:
             return stored
         return incoming

@@ -48,7 +48,15 @@ SNIFF_BYTES = 64 * 1024
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 _MWS_ROOTS = ("ListOrders", "ListOrderItems", "GetOrderResponse", "ErrorResponse")
-_NOTIFICATION_KEYS = ("NotificationType", "Payload", "Messages", "Body", "Message")
+# ResponseMetadata alone: boto3's ReceiveMessage answer when the queue was empty.
+_NOTIFICATION_KEYS = (
+    "NotificationType",
+    "Payload",
+    "Messages",
+    "Body",
+    "Message",
+    "ResponseMetadata",
+)
 _REPORT_ID_COLUMNS = frozenset({"order-id", "amazon-order-id"})
 
 

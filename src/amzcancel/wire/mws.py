@@ -317,14 +317,20 @@ def _item(element: ET.Element, where: str) -> OrderItem:
 
 def _buyer_cancel(item: ET.Element, where: str) -> BuyerCancel:
     # Amazon's datatype nests the pair in <BuyerRequestedCancel>; its changelog calls them
-    # "fields" of the OrderItem, and some gateways emit them flat. Read both, nested first.
-    holder = child(item, "BuyerRequestedCancel")
-    location = f"{where}/BuyerRequestedCancel" if holder is not None else where
-    holder = item if holder is None else holder
-    flag = child(holder, "IsBuyerRequestedCancel")
+    # "fields" of the OrderItem, and some gateways emit them flat. Read each field nested
+    # first, then flat, so a half-nested item keeps what it says.
+    nested = child(item, "BuyerRequestedCancel")
+    flag, location = None, where
+    if nested is not None:
+        flag, location = child(nested, "IsBuyerRequestedCancel"), f"{where}/BuyerRequestedCancel"
+    if flag is None:
+        flag, location = child(item, "IsBuyerRequestedCancel"), where
     requested = parse_flag(
         None if flag is None else (flag.text or ""),
         source=_SOURCE,
         location=f"{location}/IsBuyerRequestedCancel",
     )
-    return BuyerCancel(requested=requested, reason=child_text(holder, "BuyerCancelReason"))
+    reason = None if nested is None else child_text(nested, "BuyerCancelReason")
+    if reason is None:
+        reason = child_text(item, "BuyerCancelReason")
+    return BuyerCancel(requested=requested, reason=reason)

@@ -36,7 +36,13 @@ from amzcancel.wire._coerce import (
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
 
-__all__ = ["NOTIFICATION_TYPE", "iter_order_changes", "parse_order_change", "unwrap_notification"]
+__all__ = [
+    "NOTIFICATION_TYPE",
+    "NotOrderChangeError",
+    "iter_order_changes",
+    "parse_order_change",
+    "unwrap_notification",
+]
 
 logger = logging.getLogger("amzcancel.wire.notifications")
 
@@ -48,6 +54,16 @@ NOTIFICATION_TYPE = "ORDER_CHANGE"
 # SNS inside SQS inside ... is at most two levels deep in practice; stop well before recursion
 # could be abused by a hostile message.
 _MAX_WRAPPING = 4
+
+
+class NotOrderChangeError(ParseError):
+    """The message holds no ORDER_CHANGE notification: another type, or none at all.
+
+    In an SQS batch such messages are skipped (a queue often carries several notification
+    types, and SNS sends a ``SubscriptionConfirmation``); read alone, they are an error.
+
+    Added in 0.1.0.
+    """
 
 
 def unwrap_notification(doc: JsonInput) -> Mapping[str, Any]:
@@ -64,7 +80,7 @@ def unwrap_notification(doc: JsonInput) -> Mapping[str, Any]:
         if "NotificationType" in data or "Payload" in data:
             kind = data.get("NotificationType")
             if kind is not None and kind != NOTIFICATION_TYPE:
-                raise ParseError(
+                raise NotOrderChangeError(
                     f"not an {NOTIFICATION_TYPE} notification",
                     source=_SOURCE,
                     location=f"{location}.NotificationType",
@@ -82,7 +98,7 @@ def unwrap_notification(doc: JsonInput) -> Mapping[str, Any]:
             data = load_json_object(inner, source=_SOURCE)
         else:
             break
-    raise ParseError(
+    raise NotOrderChangeError(
         f"no {NOTIFICATION_TYPE} notification found", source=_SOURCE, location=location
     )
 
@@ -151,16 +167,20 @@ def iter_order_changes(doc: JsonInput) -> Iterator[Order]:
     """Read an SQS ``ReceiveMessage`` batch (``{"Messages": [...]}``), one order per message.
 
     A single notification or message (no ``Messages`` key) yields its one order, so callers
-    can hand over whatever they received.
+    can hand over whatever they received. Messages of a batch that hold no ORDER_CHANGE
+    notification (another notification type, an SNS ``SubscriptionConfirmation``) are skipped
+    with a warning; an empty receive (``ResponseMetadata`` and no ``Messages``) yields nothing.
 
     Raises:
-        ParseError: as :func:`parse_order_change`, for the first message that cannot be read;
-            its ``location`` names the message (``$.Messages[2]...``).
+        ParseError: as :func:`parse_order_change`, for the first ORDER_CHANGE message that
+            cannot be read; its ``location`` names the message (``$.Messages[2]...``).
 
     Added in 0.1.0.
     """
     data = load_json_object(doc, source=_SOURCE)
     if "Messages" not in data:
+        if set(data) == {"ResponseMetadata"}:
+            return  # boto3's answer when the queue had nothing: no messages, no orders
         yield parse_order_change(data)
         return
     messages = data["Messages"]
@@ -171,23 +191,24 @@ def iter_order_changes(doc: JsonInput) -> Iterator[Order]:
     for index, message in enumerate(messages):
         try:
             if isinstance(message, str | bytes):
-                yield parse_order_change(message)
+                order = parse_order_change(message)
             else:
-                yield parse_order_change(
+                order = parse_order_change(
                     require_object(message, source=_SOURCE, location=f"$.Messages[{index}]")
                 )
+        except NotOrderChangeError as exc:
+            logger.warning("skipping $.Messages[%d]: %s", index, exc)
+            continue
         except ParseError as exc:
             exc.location = f"$.Messages[{index}]" + (exc.location or "").removeprefix("$")
             raise
+        yield order
 
 
 def _item(value: Any, where: str) -> OrderItem:
     data = require_object(value, source=_SOURCE, location=where)
-    requested = parse_flag(
-        data.get("IsBuyerRequestedCancel"),
-        source=_SOURCE,
-        location=f"{where}.IsBuyerRequestedCancel",
-    )
+    flag = data.get("IsBuyerRequestedCancel")  # optional in the model: absent is "not said"
+    requested = parse_flag(flag, source=_SOURCE, location=f"{where}.IsBuyerRequestedCancel")
     return OrderItem(
         order_item_id=strict_text(
             data.get("OrderItemId"), source=_SOURCE, location=f"{where}.OrderItemId"
@@ -199,5 +220,5 @@ def _item(value: Any, where: str) -> OrderItem:
         quantity_shipped=lenient_quantity(
             data.get("QuantityShipped"), source=_SOURCE, location=f"{where}.QuantityShipped"
         ),
-        buyer_cancel=BuyerCancel(requested=requested),
+        buyer_cancel=BuyerCancel(requested=requested, reported=flag is not None),
     )

@@ -106,6 +106,7 @@ _CHANNELS = {
 }
 
 _NO_REQUEST = BuyerCancel()
+_NOT_REPORTED = BuyerCancel(reported=False)  # a report without the buyer-cancel columns
 
 # The spellings seen in real files, read without a function call; parse_flag takes the rest.
 _FLAG_VALUES = {"": False, "false": False, "true": True, "FALSE": False, "TRUE": True}
@@ -286,7 +287,7 @@ class _Header:
         if requested is None:
             location = f"line {number}, column {self.names[self.flag]}"
             requested = parse_flag(flag, source=_SOURCE, location=location)
-        buyer_cancel = _NO_REQUEST
+        buyer_cancel = _NO_REQUEST if self.flag != _MISSING else _NOT_REPORTED
         if requested:
             buyer_cancel = BuyerCancel(requested=True, reason=cells[self.reason].strip() or None)
         return OrderItem(
