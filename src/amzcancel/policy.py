@@ -39,7 +39,7 @@ from amzcancel._policy_rules import (
     scope_blocker,
 )
 from amzcancel._policy_text import INFORMAL_REQUEST_REPLY, BuyerReply, status_blocker
-from amzcancel.errors import PolicyViolation
+from amzcancel.errors import ConfigError, PolicyViolation
 from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus
 
 __all__ = [
@@ -54,6 +54,8 @@ __all__ = [
     "approve_cancellation",
     "evaluate_cancel_reasons",
     "parse_cancel_reason",
+    "parse_fulfillment_channel",
+    "parse_order_status",
     "recommended_reason",
 ]
 
@@ -84,10 +86,56 @@ def parse_cancel_reason(text: str | CancelReason) -> CancelReason:
     raise PolicyViolation(why, reason=text, why=why)
 
 
+# Orders 2026-01-01 spells statuses differently (UNSHIPPED, CANCELLED); accept both vocabularies.
+_STATUS_ALIASES = {"cancelled": OrderStatus.CANCELED}
+_CHANNEL_ALIASES = {"merchant": FulfillmentChannel.MFN, "amazon": FulfillmentChannel.AFN}
+
+
+def parse_order_status(value: str | OrderStatus | None) -> OrderStatus | None:
+    """An order status from its name in any case or vocabulary (``PARTIALLY_SHIPPED``).
+
+    Raises:
+        ConfigError: not an order status Amazon uses.
+
+    Added in 0.1.0.
+    """
+    if value is None or isinstance(value, OrderStatus):
+        return value
+    if isinstance(value, str):
+        key = value.replace("_", "").replace("-", "").replace(" ", "").lower()
+        for status in OrderStatus:
+            if status.value.lower() == key:
+                return status
+        if key in _STATUS_ALIASES:
+            return _STATUS_ALIASES[key]
+    names = ", ".join(s.value for s in OrderStatus)
+    raise ConfigError(f"unknown order status {value!r} (use one of {names})")
+
+
+def parse_fulfillment_channel(value: str | FulfillmentChannel | None) -> FulfillmentChannel | None:
+    """A fulfilment channel: ``MFN``/``AFN`` or ``MERCHANT``/``AMAZON``, any case.
+
+    Raises:
+        ConfigError: neither.
+
+    Added in 0.1.0.
+    """
+    if value is None or isinstance(value, FulfillmentChannel):
+        return value
+    if isinstance(value, str):
+        key = value.strip().lower()
+        for channel in FulfillmentChannel:
+            if channel.value.lower() == key:
+                return channel
+        if key in _CHANNEL_ALIASES:
+            return _CHANNEL_ALIASES[key]
+    raise ConfigError(f"unknown fulfilment channel {value!r} (use MFN or AFN)")
+
+
 def evaluate_cancel_reasons(
     *,
-    status: OrderStatus | None,
-    channel: FulfillmentChannel | None,
+    status: OrderStatus | str | None,
+    channel: FulfillmentChannel | str | None,
     buyer_requested: bool,
     informal_request: bool = False,
     out_of_stock: bool = False,
@@ -98,8 +146,9 @@ def evaluate_cancel_reasons(
     command does). For a partially shipped order the answer is about its unshipped items.
 
     Args:
-        status: the order status.
-        channel: MFN (seller-fulfilled) or AFN (Amazon-fulfilled).
+        status: the order status (an :class:`OrderStatus`, or its name as v0 or 2026-01-01
+            spells it).
+        channel: MFN (seller-fulfilled) or AFN (Amazon-fulfilled), or MERCHANT/AMAZON.
         buyer_requested: whether the buyer filed a *formal* cancellation request.
         informal_request: whether the buyer asked only through buyer-seller messages.
         out_of_stock: whether the seller cannot fulfil because the goods are out of stock.
@@ -107,8 +156,20 @@ def evaluate_cancel_reasons(
     Returns:
         One verdict per :class:`CancelReason`, in the enum's order.
 
+    Raises:
+        ConfigError: an unknown status or channel, or a fact that is not a bool.
+
     Added in 0.1.0.
     """
+    status = parse_order_status(status)
+    channel = parse_fulfillment_channel(channel)
+    for name, fact in (
+        ("buyer_requested", buyer_requested),
+        ("informal_request", informal_request),
+        ("out_of_stock", out_of_stock),
+    ):
+        if not isinstance(fact, bool):
+            raise ConfigError(f"{name} must be True or False, got {fact!r}")
     blocker = status_blocker(status, channel)
     note = None
     if status is OrderStatus.PARTIALLY_SHIPPED:

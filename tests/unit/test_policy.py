@@ -382,3 +382,46 @@ def test_unknown_item_and_reason_are_refused() -> None:
 def test_parse_cancel_reason(text: str, expected: CancelReason) -> None:
     """Reason codes are read forgivingly, including Seller Central's labels."""
     assert parse_cancel_reason(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "channel"),
+    [
+        ("Unshipped", "AFN"),
+        ("UNSHIPPED", "amazon"),
+        ("SHIPPED", "MFN"),
+        ("Shipped", "MERCHANT"),
+        ("cancelled", "MFN"),
+    ],
+)
+def test_statuses_and_channels_given_as_text_are_judged_like_the_enums(
+    status: str, channel: str
+) -> None:
+    """"AFN" or "SHIPPED" as plain text blocks BuyerCanceled exactly as the enum does."""
+    from amzcancel.policy import parse_fulfillment_channel, parse_order_status
+
+    as_text = evaluate_cancel_reasons(status=status, channel=channel, buyer_requested=True)
+    as_enum = evaluate_cancel_reasons(
+        status=parse_order_status(status),
+        channel=parse_fulfillment_channel(channel),
+        buyer_requested=True,
+    )
+    assert as_text == as_enum
+    assert not any(v.allowed for v in as_text)
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"status": "garbage", "channel": "MFN", "buyer_requested": True},
+        {"status": "Unshipped", "channel": "FBA?", "buyer_requested": True},
+        {"status": "Unshipped", "channel": "MFN", "buyer_requested": "no"},
+    ],
+    ids=["unknown-status", "unknown-channel", "text-flag"],
+)
+def test_facts_that_are_not_facts_are_refused(facts: dict[str, object]) -> None:
+    """An unknown status is never "allowed by default": ConfigError, not a verdict."""
+    from amzcancel.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        evaluate_cancel_reasons(**facts)  # type: ignore[arg-type]

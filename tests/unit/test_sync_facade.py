@@ -128,12 +128,18 @@ def test_unknown_api_and_empty_marketplaces_are_refused(tmp_path: Path) -> None:
         pytest.param({"marketplaces": ["ATVPDKIKX0DER "]}, id="trailing-space"),
         pytest.param({"since": datetime(2026, 11, 1)}, id="naive-since"),
         pytest.param({"since": datetime(2999, 1, 1, tzinfo=UTC)}, id="future-since"),
+        pytest.param({"since": "2026-11-01T00:00:00Z"}, id="since-as-text"),
+        pytest.param({"overlap": timedelta(minutes=-30)}, id="negative-overlap"),
+        pytest.param({"overlap": 300}, id="overlap-not-a-duration"),
+        pytest.param({"safety": timedelta(seconds=-1)}, id="negative-safety"),
+        pytest.param({"concurrency": 0}, id="no-concurrency"),
     ],
 )
 def test_arguments_that_would_quietly_sync_something_else_are_refused(
     tmp_path: Path, options: dict[str, Any]
 ) -> None:
-    """A blank or joined marketplace id, a naive or future ``since``: ConfigError, no store."""
+    """A blank or joined marketplace id, a naive or future ``since``, a negative overlap (a gap
+    between windows, where requests are lost) or no concurrency: ConfigError, no store."""
     with pytest.raises(ConfigError):
         OrderSync(store=tmp_path / "a.db", credentials=SANDBOX_LWA_CREDENTIALS, **options)
     assert not (tmp_path / "a.db").exists()

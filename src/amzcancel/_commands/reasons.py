@@ -16,39 +16,39 @@ import json
 import textwrap
 from typing import Any
 
+from amzcancel.errors import ConfigError
 from amzcancel.models import FulfillmentChannel, OrderStatus
-from amzcancel.policy import ReasonVerdict, evaluate_cancel_reasons
+from amzcancel.policy import (
+    ReasonVerdict,
+    evaluate_cancel_reasons,
+    parse_fulfillment_channel,
+    parse_order_status,
+)
 
 __all__ = ["parse_channel", "parse_status", "register"]
 
-# Orders 2026-01-01 spells statuses differently (UNSHIPPED, CANCELLED); accept both vocabularies.
-_STATUS_ALIASES = {"cancelled": OrderStatus.CANCELED}
-_CHANNEL_ALIASES = {"merchant": FulfillmentChannel.MFN, "amazon": FulfillmentChannel.AFN}
 _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})
 
 
 def parse_status(text: str) -> OrderStatus:
     """Read an order status, forgiving case and the 2026-01-01 spelling (``PARTIALLY_SHIPPED``)."""
-    key = text.replace("_", "").replace("-", "").lower()
-    for status in OrderStatus:
-        if status.value.lower() == key:
-            return status
-    if key in _STATUS_ALIASES:
-        return _STATUS_ALIASES[key]
-    names = ", ".join(s.value for s in OrderStatus)
-    raise argparse.ArgumentTypeError(f"unknown order status {text!r} (use one of {names})")
+    try:
+        status = parse_order_status(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert status is not None  # text is a str
+    return status
 
 
 def parse_channel(text: str) -> FulfillmentChannel:
     """Read a fulfilment channel: MFN or AFN (or MERCHANT/AMAZON), any case."""
-    key = text.lower()
-    for channel in FulfillmentChannel:
-        if channel.value.lower() == key:
-            return channel
-    if key in _CHANNEL_ALIASES:
-        return _CHANNEL_ALIASES[key]
-    raise argparse.ArgumentTypeError(f"unknown fulfilment channel {text!r} (use MFN or AFN)")
+    try:
+        channel = parse_fulfillment_channel(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert channel is not None  # text is a str
+    return channel
 
 
 def _yes_no(text: str) -> bool:

@@ -126,6 +126,7 @@ class OrderSync:
         self._region = None if endpoint else region_for_marketplaces(self._marketplaces, region)
         clock = clock or SystemClock()
         _check_since(since, clock)
+        _check_margins(overlap=overlap, safety=safety, concurrency=concurrency)
         self._api: Api = api
         self._paths = resolve_paths(paths)
         if api != "auto" and self._paths != ALL_PATHS:
@@ -455,6 +456,8 @@ def _check_since(since: datetime | None, clock: Clock) -> None:
     """A first sync starts at an aware time in the past."""
     if since is None:
         return
+    if not isinstance(since, datetime):
+        raise ConfigError(f"since must be a datetime, got {since!r}")
     if since.tzinfo is None:
         raise ConfigError(f"since must be timezone-aware (UTC), got {since.isoformat()}")
     if since > clock.now():
@@ -462,3 +465,15 @@ def _check_since(since: datetime | None, clock: Clock) -> None:
             f"since {since.isoformat()} is later than now ({clock.now().isoformat()}); "
             "a first sync starts in the past"
         )
+
+
+def _check_margins(*, overlap: timedelta, safety: timedelta, concurrency: int) -> None:
+    """The window's margins are durations of zero or more; at least one fetch runs at a time.
+
+    A negative overlap would leave a gap between two windows (requests in it lost for good).
+    """
+    for name, value in (("overlap", overlap), ("safety", safety)):
+        if not isinstance(value, timedelta) or value < timedelta(0):
+            raise ConfigError(f"{name} must be a timedelta of zero or more, got {value!r}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ConfigError(f"concurrency must be a whole number of at least 1, got {concurrency!r}")
