@@ -39,6 +39,7 @@ from amzcancel._policy_rules import (
     scope_blocker,
 )
 from amzcancel._policy_text import INFORMAL_REQUEST_REPLY, BuyerReply, status_blocker
+from amzcancel._seal import seal, verify
 from amzcancel.errors import ConfigError, PolicyViolation
 from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus
 
@@ -260,7 +261,7 @@ class CancelDecision(BaseModel):
     override_justification: str | None = None
     """Set when the caller overrode a refusal; the justification they gave."""
 
-    _approved: bool = PrivateAttr(default=False)
+    _seal: str | None = PrivateAttr(default=None)
 
     @property
     def overridden(self) -> bool:
@@ -269,8 +270,8 @@ class CancelDecision(BaseModel):
 
     @property
     def is_approved(self) -> bool:
-        """Whether this decision came from :func:`approve_cancellation`."""
-        return self._approved
+        """Whether this decision came from :func:`approve_cancellation`, unchanged since."""
+        return verify(self._seal, self.model_dump_json())
 
 
 def approve_cancellation(
@@ -344,7 +345,7 @@ def approve_cancellation(
         verdict=verdict,
         override_justification=justification,
     )
-    decision._approved = True
+    decision._seal = seal(decision.model_dump_json())
     logger.info("approved cancelling %s with %s", what, code.value)
     return decision
 

@@ -123,6 +123,20 @@ def test_only_guard_decisions_are_accepted() -> None:
         build_cancellation_feed([forged], merchant_id="A2EXAMPLE")
 
 
+def test_an_approved_decision_altered_after_the_guard_is_refused() -> None:
+    """model_copy(update=...) of an approved decision (e.g. NoInventory -> BuyerCanceled on an
+    order with no request) is no longer approved; an unchanged copy still is."""
+    from amzcancel.policy import CancelReason
+
+    real = approve_cancellation(_order(requested=False), "NoInventory")
+    assert real.is_approved
+    assert real.model_copy().is_approved
+    forged = real.model_copy(update={"reason": CancelReason.BUYER_CANCELED})
+    assert not forged.is_approved
+    with pytest.raises(FeedError, match="approve_cancellation"):
+        build_cancellation_feed([forged], merchant_id="A2EXAMPLE")
+
+
 def test_pricing_error_is_not_sent_in_a_feed() -> None:
     """PricingError passes the policy but the feed builder refuses it (not in the XSD)."""
     decision = approve_cancellation(_order(requested=False), "PricingError")
@@ -496,6 +510,21 @@ def test_waiting_gives_up_on_the_clock() -> None:
             clock=clock,
         )
     assert clock.monotonic() <= 300
+
+
+@pytest.mark.parametrize("how", ["by-hand", "altered"])
+def test_only_built_feeds_are_submitted(how: str) -> None:
+    """A hand-written or altered feed document is refused before anything is uploaded."""
+    built = _feed()
+    assert built.is_built
+    if how == "by-hand":
+        feed = CancellationFeed(merchant_id="A2", xml=built.xml, messages=(), decisions=())
+    else:
+        feed = built.model_copy(update={"xml": built.xml.replace("BuyerCanceled", "NoInventory")})
+    client = ScriptedClient()
+    with pytest.raises(FeedError, match="build_cancellation_feed"):
+        submit_cancellation_feed(client, feed, marketplace_ids=["ATVPDKIKX0DER"], clock=FakeClock())
+    assert client.calls == []
 
 
 def test_marketplaces_are_checked_before_any_call() -> None:

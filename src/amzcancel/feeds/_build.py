@@ -16,6 +16,7 @@ import logging
 import xml.etree.ElementTree as ET  # building only; untrusted XML is parsed with defusedxml
 from collections.abc import Sequence
 
+from amzcancel._seal import seal
 from amzcancel.feeds._model import CancellationFeed, FeedError, FeedMessage
 from amzcancel.feeds._schema import check_order_acknowledgement_feed
 from amzcancel.policy import FEED_CANCEL_REASONS, CancelDecision
@@ -77,9 +78,11 @@ def build_cancellation_feed(
     # instead of as a rejected feed hours later.
     check_order_acknowledgement_feed(xml)
     logger.info("built cancellation feed with %d message(s)", len(messages))
-    return CancellationFeed(
+    feed = CancellationFeed(
         merchant_id=merchant, xml=xml + "\n", messages=tuple(messages), decisions=tuple(decisions)
     )
+    feed._seal = seal(feed.model_dump_json())
+    return feed
 
 
 def _messages(decisions: Sequence[CancelDecision]) -> list[FeedMessage]:

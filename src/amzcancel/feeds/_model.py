@@ -5,8 +5,9 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from amzcancel._seal import verify
 from amzcancel.errors import AmzCancelError
 from amzcancel.policy import CancelDecision, CancelReason
 
@@ -66,6 +67,14 @@ class CancellationFeed(BaseModel):
     """What each message cancels."""
     decisions: tuple[CancelDecision, ...]
     """The guard's decisions the feed was built from (overrides included)."""
+
+    _seal: str | None = PrivateAttr(default=None)
+
+    @property
+    def is_built(self) -> bool:
+        """Whether :func:`~amzcancel.feeds.build_cancellation_feed` made this feed, unchanged
+        since: the only feeds :func:`~amzcancel.feeds.submit_cancellation_feed` sends."""
+        return verify(self._seal, self.model_dump_json())
 
     @property
     def content(self) -> bytes:

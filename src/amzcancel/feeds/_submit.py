@@ -195,6 +195,12 @@ def _flow(
     timeout: float,
 ) -> _Flow:
     """The submission as steps, without I/O: both drivers send its calls and take its sleeps."""
+    if not isinstance(feed, CancellationFeed) or not feed.is_built:
+        # A hand-written or altered document would cancel without the guard's say.
+        raise FeedError(
+            "only a feed from build_cancellation_feed, unchanged, can be submitted: "
+            "every cancellation goes through approve_cancellation"
+        )
     body = create_feed_body("-", marketplace_ids)  # validates marketplaces before any call
     _log_overrides(feed)
     document = parse_create_document(
