@@ -146,6 +146,10 @@ class OrderItem(BaseModel):
     """The buyer's formal cancellation request, if any."""
     item_price: Money | None = Field(default=None, exclude=True)
     """The item price where the source gives one (library attribute, not part of the JSON)."""
+    cancelled: bool = Field(default=False, exclude=True)
+    """Amazon executed a cancellation of this item (Orders 2026-01-01
+    ``cancellation.cancellationExecution``): nothing of it is left to cancel, even while its
+    order stays open. Once seen it stays set. Library attribute, stored, not part of the JSON."""
 
 
 class Order(BaseModel):

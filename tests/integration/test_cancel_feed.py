@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -346,3 +348,33 @@ def test_cancel_reads_v0_when_the_app_lacks_orders_2026(
     assert order.amazon_order_id == order_id
     assert item_id in {item.order_item_id for item in order.buyer_cancel_items}
     assert market.truth().requests_by_operation.get("getOrderItems", 0) >= 1
+
+
+def test_an_item_cancelled_alone_leaves_pending_after_the_next_sync(
+    market: Marketplace, client: SpApiClient, tmp_path: Path
+) -> None:
+    """One item of a multi-item order cancelled: the order stays open, the request does not."""
+    from amzcancel.sync import OrderSync
+
+    since = market.clock.now() - timedelta(days=8)
+    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=market, since=since) as sync:
+        sync.run_once()
+        request = next(
+            p
+            for p in sync.pending()
+            if len(p.order.items) > 1 and p.order.status is OrderStatus.UNSHIPPED
+        )
+        decision = approve_cancellation(request.order, "BuyerCanceled", item=request.item)
+        feed = build_cancellation_feed([decision], merchant_id=MERCHANT)
+        submit_cancellation_feed(client, feed, marketplace_ids=["ATVPDKIKX0DER"])
+        assert isinstance(market.clock, FakeClock)
+        market.clock.advance(600)
+        sync.run_once()
+        key = (request.amazon_order_id, request.order_item_id)
+        assert key not in {(p.amazon_order_id, p.order_item_id) for p in sync.pending()}
+        stored = sync.store.get_order(sync.account, request.amazon_order_id)
+        assert stored is not None
+        assert stored.status is not OrderStatus.CANCELED  # the other items are still open
+        assert [i.cancelled for i in stored.items if i.order_item_id == request.order_item_id] == [
+            True
+        ]

@@ -160,6 +160,23 @@ def test_withdrawal_fires_when_the_flag_goes_back(store: SqliteStore) -> None:
     assert store.pending_requests() == []
 
 
+def test_a_cancelled_item_is_stored_and_stays_cancelled(store: SqliteStore) -> None:
+    """Once Amazon says it executed an item's cancellation, a later source that cannot say so
+    (a notification, v0) does not bring the item back into pending."""
+    requested = item(requested=True)
+    store.apply("sandbox", [order(items=[requested])])
+    assert len(store.pending_requests()) == 1
+    gone = requested.model_copy(update={"cancelled": True})
+    store.apply("sandbox", [order(updated=T1, source=Source.SPAPI_2026, items=[gone])])
+    assert store.pending_requests() == []
+    stored = store.get_order("sandbox", OID)
+    assert stored is not None
+    assert stored.items[0].cancelled
+    later = order(updated=T1 + timedelta(hours=1), source=Source.NOTIFICATION, items=[requested])
+    store.apply("sandbox", [later])
+    assert store.pending_requests() == []
+
+
 @pytest.mark.parametrize("source", [Source.NOTIFICATION, Source.REPORT])
 def test_a_later_source_without_the_flag_does_not_withdraw(
     store: SqliteStore, source: Source

@@ -32,7 +32,9 @@ _ORDER_FIELDS = tuple(
     name for name in Order.model_fields if name not in {"amazon_order_id", "source", "items"}
 )
 _ITEM_FIELDS = tuple(
-    name for name in OrderItem.model_fields if name not in {"order_item_id", "buyer_cancel"}
+    name
+    for name in OrderItem.model_fields
+    if name not in {"order_item_id", "buyer_cancel", "cancelled"}
 )
 _STATUS_EVENTS = {
     OrderStatus.CANCELED: EventType.ORDER_CANCELED,
@@ -78,6 +80,8 @@ def _merge_item(stored: OrderItem, incoming: OrderItem, *, authoritative: bool) 
     values["buyer_cancel"] = _merge_cancel(
         stored.buyer_cancel, incoming.buyer_cancel, authoritative=authoritative
     )
+    # An executed cancellation is never undone, and most sources cannot tell of it at all.
+    values["cancelled"] = stored.cancelled or incoming.cancelled
     return stored.model_copy(update=values)
 
 

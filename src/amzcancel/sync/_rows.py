@@ -65,11 +65,17 @@ def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
-    """The open requests of one open order: requested items not already fully shipped."""
+    """The open requests of one open order: requested items with something left to cancel.
+
+    Left out: items Amazon already cancelled, items with nothing ordered any more, and items
+    fully shipped (already left the warehouse).
+    """
     for item in order.buyer_cancel_items:
         ordered, shipped = item.quantity_ordered, item.quantity_shipped
+        if item.cancelled or ordered == 0:
+            continue
         if ordered and shipped is not None and shipped >= ordered:
-            continue  # already left the warehouse: nothing the seller can cancel
+            continue
         yield PendingRequest(
             account=account,
             amazon_order_id=order.amazon_order_id,
@@ -83,12 +89,14 @@ def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
         )
 
 
-def fingerprint(order: Order) -> tuple[str, Money | None, tuple[Money | None, ...]]:
+def fingerprint(
+    order: Order,
+) -> tuple[str, Money | None, tuple[tuple[Money | None, bool], ...]]:
     """Everything a write would store, to skip writes that change nothing."""
     return (
         order.model_dump_json(),
         order.order_total,
-        tuple(item.item_price for item in order.items),
+        tuple((item.item_price, item.cancelled) for item in order.items),
     )
 
 

@@ -91,7 +91,10 @@ _V1: tuple[str, ...] = (
     "CREATE INDEX events_by_order ON events (account, amazon_order_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# Version 2: an item Amazon cancelled (OrderItem.cancelled) has nothing left to cancel.
+_V2: tuple[str, ...] = ("ALTER TABLE items ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 """Migration ``i`` (0-based) takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -246,16 +246,16 @@ class SqliteStore:
         if row is None:
             return None
         item_rows = conn.execute(
-            "SELECT doc, item_price_currency, item_price_amount FROM items"
+            "SELECT doc, item_price_currency, item_price_amount, cancelled FROM items"
             " WHERE account = ? AND amazon_order_id = ? ORDER BY position",
             (account, amazon_order_id),
         ).fetchall()
         try:
             items = [
                 OrderItem.model_validate_json(doc).model_copy(
-                    update={"item_price": money(currency, amount)}
+                    update={"item_price": money(currency, amount), "cancelled": bool(cancelled)}
                 )
-                for doc, currency, amount in item_rows
+                for doc, currency, amount, cancelled in item_rows
             ]
             order = Order.model_validate_json(row[0])
         except ValueError as exc:  # pydantic's ValidationError and Decimal errors
@@ -336,7 +336,8 @@ class SqliteStore:
         conn.executemany(
             "INSERT OR REPLACE INTO items (account, amazon_order_id, order_item_id, position,"
             " seller_sku, buyer_cancel_requested, buyer_cancel_reason, doc,"
-            " item_price_currency, item_price_amount) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " item_price_currency, item_price_amount, cancelled)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     account,
@@ -349,6 +350,7 @@ class SqliteStore:
                     item.model_dump_json(),
                     None if item.item_price is None else item.item_price.currency_code,
                     None if item.item_price is None else str(item.item_price.amount),
+                    int(item.cancelled),
                 )
                 for position, item in enumerate(order.items)
             ],

@@ -234,7 +234,13 @@ def _item(value: Any, where: str) -> OrderItem:
         ),
         buyer_cancel=_buyer_cancel(data.get("cancellation"), f"{where}.cancellation"),
         item_price=_money(price.get("unitPrice"), f"{where}.product.price.unitPrice"),
+        cancelled=_cancel_executed(data.get("cancellation")),
     )
+
+
+def _cancel_executed(value: Any) -> bool:
+    """Whether ``cancellation.cancellationExecution`` says the item was cancelled."""
+    return isinstance(value, Mapping) and isinstance(value.get("cancellationExecution"), Mapping)
 
 
 def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
