@@ -397,7 +397,7 @@ def test_parse_cancel_reason(text: str, expected: CancelReason) -> None:
 def test_statuses_and_channels_given_as_text_are_judged_like_the_enums(
     status: str, channel: str
 ) -> None:
-    """"AFN" or "SHIPPED" as plain text blocks BuyerCanceled exactly as the enum does."""
+    """ "AFN" or "SHIPPED" as plain text blocks BuyerCanceled exactly as the enum does."""
     from amzcancel.policy import parse_fulfillment_channel, parse_order_status
 
     as_text = evaluate_cancel_reasons(status=status, channel=channel, buyer_requested=True)
