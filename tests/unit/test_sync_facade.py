@@ -208,3 +208,48 @@ def test_default_account_names_the_seller_without_the_secret(tmp_path: Path) -> 
     assert SANDBOX_LWA_CREDENTIALS.refresh_token.get_secret_value() not in account
     with OrderSync(store=tmp_path / "b.db", credentials=SANDBOX_MWS_CREDENTIALS, api="mws") as sync:
         assert sync.account == f"mws:{SANDBOX_MWS_CREDENTIALS.seller_id}"
+
+
+def test_run_once_inside_an_event_loop_points_to_arun_once(tmp_path: Path) -> None:
+    """run_once() from async code is a ConfigError naming arun_once, not asyncio's RuntimeError."""
+    import asyncio
+
+    async def inside() -> None:
+        with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+            with pytest.raises(ConfigError, match="arun_once"):
+                sync.run_once()
+            result = await sync.arun_once()
+            assert result.orders_seen > 0
+
+    asyncio.run(inside())
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"interval": -5}, {"interval": float("nan")}, {"interval": "10"}, {"max_runs": -1}],
+    ids=["negative", "nan", "text", "negative-runs"],
+)
+def test_run_forever_refuses_bad_timing_before_the_first_run(
+    tmp_path: Path, options: dict[str, Any]
+) -> None:
+    """A loop with no pause (or a pause of text) fails before it syncs anything."""
+    with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+        with pytest.raises(ConfigError):
+            sync.run_forever(**options)
+        assert sync.events() == []  # nothing ran
+
+
+def test_ack_through_and_bad_acks(tmp_path: Path) -> None:
+    """ack_through(event) acknowledges everything up to it; non-ids are a ConfigError."""
+    with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+        sync.run_once()
+        events = sync.events()
+        assert len(events) > 3
+        assert sync.ack_through(events[2]) == 3
+        assert [e.id for e in sync.events()] == [e.id for e in events[3:]]
+        assert sync.ack(events[3]) == 1  # one event, not a list of them
+        for bad in (None, "5", ["1"], True):
+            with pytest.raises(ConfigError):
+                sync.ack(bad)  # type: ignore[arg-type]
+        with pytest.raises(ConfigError):
+            sync.ack_through("5")  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -228,9 +229,16 @@ class OrderSync:
         """Run one sync and return its summary (blocking; see :meth:`arun_once` for asyncio).
 
         Raises:
+            ConfigError: called inside a running event loop (use ``await arun_once()``).
             AmzCancelError: configuration, Amazon or store failure; nothing stored is lost.
         """
-        return asyncio.run(self.arun_once())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self.arun_once())
+        raise ConfigError(
+            "run_once() cannot run inside a running event loop; use 'await sync.arun_once()'"
+        )
 
     async def arun_once(self) -> SyncResult:
         """Run one sync inside a running event loop."""
@@ -346,6 +354,17 @@ class OrderSync:
         from amzcancel.errors import APIError, AuthError, TransportError
 
         seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ConfigError(f"interval must be zero or more seconds, got {interval!r}")
+        if max_runs is not None and (
+            isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 0
+        ):
+            raise ConfigError(f"max_runs must be a whole number of zero or more, got {max_runs!r}")
         runs = 0
         while max_runs is None or runs < max_runs:
             if should_stop is not None and should_stop():
@@ -379,8 +398,30 @@ class OrderSync:
         return self._store.events(after_id=after_id, include_acked=include_acked, limit=limit)
 
     def ack(self, events: Iterable[Event | int]) -> int:
-        """Acknowledge events (or event ids); returns how many were newly acknowledged."""
-        return self._store.ack(e.id if isinstance(e, Event) else e for e in events)
+        """Acknowledge events (or event ids); returns how many were newly acknowledged.
+
+        Raises:
+            ConfigError: something that is neither an event nor an event id.
+        """
+        if isinstance(events, Event | int):
+            events = [events]
+        if not isinstance(events, Iterable) or isinstance(events, str | bytes):
+            raise ConfigError(f"ack takes events or event ids, got {events!r}")
+        ids = [e.id if isinstance(e, Event) else e for e in events]
+        bad = [i for i in ids if isinstance(i, bool) or not isinstance(i, int)]
+        if bad:
+            raise ConfigError(f"ack takes events or event ids, got {bad[0]!r}")
+        return self._store.ack(ids)
+
+    def ack_through(self, event: Event | int) -> int:
+        """Acknowledge every event up to ``event`` (or that id); returns how many changed.
+
+        For a consumer that handles events in order and keeps only the last id it handled.
+        """
+        event_id = event.id if isinstance(event, Event) else event
+        if isinstance(event_id, bool) or not isinstance(event_id, int):
+            raise ConfigError(f"ack_through takes an event or an event id, got {event!r}")
+        return self._store.ack_through(event_id)
 
     def pending(self) -> list[PendingRequest]:
         """Open buyer-cancel requests of this account (order neither shipped nor canceled)."""
