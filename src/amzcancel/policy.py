@@ -76,6 +76,10 @@ def parse_cancel_reason(text: str | CancelReason) -> CancelReason:
     """
     if isinstance(text, CancelReason):
         return text
+    if not isinstance(text, str):
+        codes = ", ".join(reason.value for reason in CancelReason)
+        why = f"a cancel reason is one of {codes}; got {text!r}."
+        raise PolicyViolation(why, reason=str(text), why=why)
     key = "".join(text.split()).replace("_", "").lower()
     for reason in CancelReason:
         if reason.value.lower() == key:
@@ -321,7 +325,9 @@ def approve_cancellation(
                 reason=code.value,
                 why=verdict.why,
             )
-        justification = " ".join(override_policy.split())
+        justification = (
+            " ".join(override_policy.split()) if isinstance(override_policy, str) else ""
+        )
         if not justification:
             why = "an override of the cancellation policy needs a justification"
             raise PolicyViolation(why, reason=code.value, why=why)

@@ -570,3 +570,25 @@ async def test_async_twin_follows_the_same_flow() -> None:
     assert clock.slept == [5, 5]
     assert result.report is not None
     assert result.report.messages_successful == 1
+
+
+@pytest.mark.parametrize(
+    ("decisions", "merchant", "message"),
+    [
+        pytest.param("one", "A2EXAMPLE", "wrap the one decision", id="one-decision"),
+        pytest.param("empty-generator", "A2EXAMPLE", "no decisions", id="empty-generator"),
+        pytest.param("list", None, "merchant identifier", id="merchant-none"),
+    ],
+)
+def test_builder_arguments_get_a_clear_feed_error(
+    decisions: str, merchant: str | None, message: str
+) -> None:
+    """A bare decision, an empty generator or no merchant id: FeedError saying which."""
+    decision = approve_cancellation(_order(), "BuyerCanceled")
+    given: Any = {
+        "one": decision,
+        "empty-generator": (d for d in []),
+        "list": [decision],
+    }[decisions]
+    with pytest.raises(FeedError, match=message):
+        build_cancellation_feed(given, merchant_id=merchant)  # type: ignore[arg-type]

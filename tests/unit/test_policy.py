@@ -425,3 +425,18 @@ def test_facts_that_are_not_facts_are_refused(facts: dict[str, object]) -> None:
 
     with pytest.raises(ConfigError):
         evaluate_cancel_reasons(**facts)  # type: ignore[arg-type]
+
+
+def test_a_reason_or_justification_of_the_wrong_type_is_a_policy_violation() -> None:
+    """None as a reason, or a number as a justification, is refused with our error."""
+    order = Order(
+        amazon_order_id="902-1845936-5435065",
+        status=OrderStatus.UNSHIPPED,
+        fulfillment_channel=FulfillmentChannel.MFN,
+        source=Source.SPAPI_V0,
+        items=[OrderItem(order_item_id="1", quantity_ordered=1, quantity_shipped=0)],
+    )
+    with pytest.raises(PolicyViolation):
+        approve_cancellation(order, None)  # type: ignore[arg-type]
+    with pytest.raises(PolicyViolation):
+        approve_cancellation(order, "BuyerCanceled", override_policy=5)  # type: ignore[arg-type]

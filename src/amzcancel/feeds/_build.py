@@ -50,9 +50,12 @@ def build_cancellation_feed(
 
     Added in 0.1.0.
     """
-    merchant = merchant_id.strip()
+    merchant = merchant_id.strip() if isinstance(merchant_id, str) else ""
     if not merchant or any(ch.isspace() for ch in merchant):
         raise FeedError("the merchant identifier must be one word (the seller's merchant token)")
+    if isinstance(decisions, CancelDecision):
+        raise FeedError("decisions is a list of CancelDecision: wrap the one decision in [...]")
+    decisions = list(decisions)
     if not decisions:
         raise FeedError("nothing to cancel: no decisions given")
     messages = _messages(decisions)
