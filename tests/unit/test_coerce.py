@@ -97,3 +97,25 @@ def test_warnings_quote_a_malformed_value_only_in_part(caplog: pytest.LogCapture
     lenient_int("x" * 5000, source="report", location="line 2")
     assert "x" * 100 not in caplog.text
     assert "..." in caplog.text
+
+
+@pytest.mark.parametrize("text", ["yes", "no", "Y", "t", "f", "on", "2", "truee"])
+def test_a_flag_is_never_guessed(text: str) -> None:
+    """Only Amazon's forms (true/false in any case, 1/0, booleans, missing) are read."""
+    from amzcancel.errors import ParseError
+    from amzcancel.wire._coerce import parse_flag
+
+    with pytest.raises(ParseError):
+        parse_flag(text, source="spapi-v0", location="$.x")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("TRUE", True), (" True ", True), ("1", True), (1, True), (True, True),
+     ("false", False), ("FALSE", False), ("0", False), ("", False), (None, False), (False, False)],
+)  # fmt: skip
+def test_amazons_flag_forms_are_read(value: object, expected: bool) -> None:
+    """Every form the issue lists normalises to a real bool."""
+    from amzcancel.wire._coerce import parse_flag
+
+    assert parse_flag(value, source="spapi-v0", location="$.x") is expected

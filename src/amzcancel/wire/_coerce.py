@@ -45,8 +45,8 @@ E = TypeVar("E", bound=Enum)
 _MAX_INT = 2**63 - 1  # SQLite INTEGER, Java long
 _MIN_INT = -(2**63)
 _SHOWN_CHARS = 80  # of a malformed value quoted in a warning
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0", ""})
 
 
 def parse_flag(value: Any, *, source: str, location: str) -> bool:
