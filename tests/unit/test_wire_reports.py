@@ -297,3 +297,11 @@ def test_a_report_without_the_cancel_columns_does_not_report_the_flag() -> None:
     with path.open("rb") as stream:
         flags = [i.buyer_cancel for o in iter_report_orders(stream) for i in o.items]
     assert all(f.reported for f in flags)
+
+
+def test_bare_cr_line_endings_are_an_error_not_an_empty_report() -> None:
+    """A file with CR-only line endings would read as one header line and no orders."""
+    data = (FIXTURES / "unshipped.hand.200.3.tsv").read_bytes()
+    bare_cr = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+    with pytest.raises(ParseError, match="bare CR"):
+        list(iter_report_orders(io.BytesIO(bare_cr)))

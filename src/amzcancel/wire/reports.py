@@ -189,6 +189,14 @@ def iter_report_orders(stream: ByteStream, *, encoding: str | None = None) -> It
     header = None
     for number, text in lines:
         if text.strip():
+            if "\r" in text:
+                # Bare CR line endings (classic Mac, some re-saved files): read as one line,
+                # every row would vanish into the header. Say so instead.
+                raise ParseError(
+                    "lines end with a bare CR; convert the file to LF or CRLF line endings",
+                    source=_SOURCE,
+                    location=f"line {number}",
+                )
             header = _Header(text, number)
             break
     if header is None:
