@@ -191,6 +191,9 @@ class NotFoundError(APIError):
 class ServerError(APIError):
     """5xx other than throttling: Amazon failed; worth a retry."""
 
+    retry_after: float | None = None
+    """Seconds the server asked us to wait (``Retry-After`` on a 503), if it said so."""
+
 
 class ThrottledError(APIError):
     """429 (SP-API) or 503 RequestThrottled/QuotaExceeded (MWS).

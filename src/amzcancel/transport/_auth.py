@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import threading
 import weakref
 from collections.abc import Awaitable, Callable
@@ -135,13 +136,9 @@ class LwaAuth:
         if response.status_code >= 400 or "access_token" not in body:
             raise self._error(response, body)
         value = body["access_token"]
-        try:
-            expires_in = float(body.get("expires_in", 3600))
-        except (TypeError, ValueError):
-            expires_in = 3600.0
         if not isinstance(value, str) or not value:
             raise AuthError("LWA answered without an access token", status_code=200)
-        lifetime = max(expires_in - self._margin, 0.0)
+        lifetime = _lifetime(body.get("expires_in"), self._margin)
         self._token = _Token(value, self._clock.monotonic() + lifetime)
         self._refreshes += 1
         if self._stats is not None:
@@ -212,3 +209,29 @@ class LwaAuth:
 
     def __repr__(self) -> str:
         return f"LwaAuth(client_id={self._credentials.client_id!r}, token_url={self._token_url!r})"
+
+
+_DEFAULT_LIFETIME = 3600.0
+"""LWA's documented ``expires_in`` (one hour), used when the answer's is unusable."""
+_MIN_LIFETIME = 60.0
+
+
+def _lifetime(expires_in: object, margin: float) -> float:
+    """Seconds to keep a token: ``expires_in`` less the margin, within sane bounds.
+
+    A missing, non-numeric or non-finite ``expires_in`` counts as LWA's hour (``inf`` would
+    cache a token for ever). A short one is kept for half its life rather than not at all, so
+    that it cannot turn into one LWA request per API call; zero or less is taken at its word
+    (the token is used once and not cached).
+    """
+    if isinstance(expires_in, bool):
+        expires_in = None
+    try:
+        seconds = float(expires_in)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = _DEFAULT_LIFETIME
+    if not math.isfinite(seconds) or seconds > _DEFAULT_LIFETIME * 24:
+        seconds = _DEFAULT_LIFETIME
+    if seconds <= 0:
+        return 0.0
+    return max(seconds - margin, min(seconds / 2, _MIN_LIFETIME))

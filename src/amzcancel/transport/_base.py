@@ -25,6 +25,7 @@ from amzcancel.errors import (
     ConnectionFailed,
     ParseError,
     RequestTimeout,
+    ServerError,
     ThrottledError,
     TransportError,
     make_api_error,
@@ -103,7 +104,8 @@ def _finish_error(error: APIError, request: httpx.Request, response: httpx.Respo
     error.url = error.url or safe_url(request)
     if error.status_code is None:
         error.status_code = response.status_code
-    if isinstance(error, ThrottledError) and error.retry_after is None:
+    if isinstance(error, ThrottledError | ServerError) and error.retry_after is None:
+        # RFC 9110 10.2.3: Retry-After belongs to 503 as much as to 429.
         error.retry_after = parse_retry_after(response.headers.get("retry-after"))
     return error
 

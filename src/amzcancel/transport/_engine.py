@@ -12,6 +12,7 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 
@@ -52,6 +53,10 @@ class EngineCore:
         self.clock = clock
         self.stats = stats
         self.auth = auth
+        # A token refused again right after it was fetched for a refusal: Amazon's 403
+        # "Unauthorized" also means "no access" (a missing role, a marketplace not authorized),
+        # and refreshing for it again on every call would double the traffic and hammer LWA.
+        self.refused_fresh_token: str | None = None
         # httpx logs request URLs at INFO; presigned document URLs carry their signature.
         install_log_redaction()
 
@@ -86,12 +91,37 @@ class EngineCore:
         return error
 
     def should_refresh(self, error: APIError | None, token: str | None, fresh: bool) -> bool:
-        if error is None or token is None or fresh:
+        if error is None or token is None or fresh or token == self.refused_fresh_token:
             return False
         if self.protocol.is_expired_token(error):
             logger.info("access token refused as expired; refreshing it once")
             return True
         return False
+
+    def pacing(self, spec: RequestSpec) -> Callable[[], float]:
+        """The rate-limit wait a new attempt of ``spec`` would have now (for the time budget)."""
+
+        def wait() -> float:
+            bucket = (
+                None if not spec.operation else self.limiter.bucket(self.partner, spec.operation)
+            )
+            return 0.0 if bucket is None else bucket.time_until_token(self.clock.monotonic())
+
+        return wait
+
+    def refreshed_and_refused(self, error: APIError | None, token: str | None) -> None:
+        """After a refresh: the new token refused too, while our cache still holds it good,
+        means the 403 was not about expiry. (A repeat held back by pacing past a short
+        token life proves nothing: then the cache has let the token go as well.)"""
+        if (
+            error is not None
+            and token is not None
+            and self.protocol.is_expired_token(error)
+            and self.auth is not None
+            and self.auth.cached_token() == token
+        ):
+            logger.info("a freshly refreshed access token was refused too: not refreshing again")
+            self.refused_fresh_token = token
 
     def record_wait(self, spec: RequestSpec, waited: float) -> None:
         self.stats.record_wait(spec.operation, waited)
@@ -107,7 +137,9 @@ class SyncEngine:
     def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
         core = self.core
-        retrying = core.policy.retrying(clock=core.clock, stats=core.stats, label=core.label(spec))
+        retrying = core.policy.retrying(
+            clock=core.clock, stats=core.stats, label=core.label(spec), pacing=core.pacing(spec)
+        )
         return retrying(self._attempt, spec)
 
     def _attempt(self, spec: RequestSpec) -> httpx.Response:
@@ -118,6 +150,7 @@ class SyncEngine:
             token, _ = self._token(token)
             response = self._send_once(spec, token)
             error = self.core.inspect(spec, response)
+            self.core.refreshed_and_refused(error, token)
         if error is not None:
             raise error
         return response
@@ -150,8 +183,9 @@ class AsyncEngine:
 
     async def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
-        retrying = self.core.policy.async_retrying(
-            clock=self.core.clock, stats=self.core.stats, label=self.core.label(spec)
+        core = self.core
+        retrying = core.policy.async_retrying(
+            clock=core.clock, stats=core.stats, label=core.label(spec), pacing=core.pacing(spec)
         )
         return await retrying(self._attempt, spec)
 
@@ -163,6 +197,7 @@ class AsyncEngine:
             token, _ = await self._token(token)
             response = await self._send_once(spec, token)
             error = self.core.inspect(spec, response)
+            self.core.refreshed_and_refused(error, token)
         if error is not None:
             raise error
         return response

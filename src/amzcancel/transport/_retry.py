@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,15 +72,24 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 class _OutOfTime(tenacity.stop.stop_base):
-    """Stop when the next wait would take the call past its time budget (on our clock)."""
+    """Stop when the next wait would take the call past its time budget (on our clock).
 
-    def __init__(self, clock: Clock, start: float, budget: float) -> None:
+    The next wait is the backoff, or the rate-limit wait before the next attempt can be sent
+    when that is longer (after a 429 the bucket is empty; a corrected rate may be slow).
+    """
+
+    def __init__(
+        self, clock: Clock, start: float, budget: float, pacing: Callable[[], float] | None
+    ) -> None:
         self._clock = clock
         self._start = start
         self._budget = budget
+        self._pacing = pacing
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         upcoming = retry_state.upcoming_sleep or 0.0
+        if self._pacing is not None:
+            upcoming = max(upcoming, self._pacing())
         return self._clock.monotonic() - self._start + upcoming > self._budget
 
 
@@ -108,11 +118,18 @@ class RetryPolicy:
         """The wait before retry number ``attempt`` (1-based), with "equal jitter"."""
         base = min(self.max_backoff_seconds, self.initial_backoff_seconds * 2.0 ** (attempt - 1))
         wait: float = base / 2 + self.rng.uniform(0, base / 2)
-        if isinstance(exc, ThrottledError) and exc.retry_after is not None:
+        if isinstance(exc, ThrottledError | ServerError) and exc.retry_after is not None:
             wait = max(wait, min(exc.retry_after, MAX_RETRY_AFTER_SECONDS))
         return wait
 
-    def _kwargs(self, *, clock: Clock, stats: TransportStats | None, label: str) -> dict[str, Any]:
+    def _kwargs(
+        self,
+        *,
+        clock: Clock,
+        stats: TransportStats | None,
+        label: str,
+        pacing: Callable[[], float] | None,
+    ) -> dict[str, Any]:
         start = clock.monotonic()
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -133,7 +150,7 @@ class RetryPolicy:
             )
 
         stop = tenacity.stop_after_attempt(self.max_retries + 1) | _OutOfTime(
-            clock, start, self.max_retry_seconds
+            clock, start, self.max_retry_seconds, pacing
         )
         return {
             "stop": stop,
@@ -144,17 +161,33 @@ class RetryPolicy:
         }
 
     def retrying(
-        self, *, clock: Clock, stats: TransportStats | None = None, label: str = "request"
+        self,
+        *,
+        clock: Clock,
+        stats: TransportStats | None = None,
+        label: str = "request",
+        pacing: Callable[[], float] | None = None,
     ) -> tenacity.Retrying:
-        """A fresh tenacity controller for one blocking call, sleeping on ``clock``."""
+        """A fresh tenacity controller for one blocking call, sleeping on ``clock``.
+
+        ``pacing`` tells the rate-limit wait the next attempt would have before it is sent, so
+        that the time budget covers it too.
+        """
         return tenacity.Retrying(
-            sleep=clock.sleep, **self._kwargs(clock=clock, stats=stats, label=label)
+            sleep=clock.sleep,
+            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing),
         )
 
     def async_retrying(
-        self, *, clock: Clock, stats: TransportStats | None = None, label: str = "request"
+        self,
+        *,
+        clock: Clock,
+        stats: TransportStats | None = None,
+        label: str = "request",
+        pacing: Callable[[], float] | None = None,
     ) -> tenacity.AsyncRetrying:
         """A fresh tenacity controller for one async call, sleeping on ``clock``."""
         return tenacity.AsyncRetrying(
-            sleep=clock.asleep, **self._kwargs(clock=clock, stats=stats, label=label)
+            sleep=clock.asleep,
+            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing),
         )
