@@ -172,3 +172,18 @@ def test_server_log_never_shows_the_query(caplog: pytest.LogCaptureFixture) -> N
     assert "/Orders/2013-09-01" in text
     assert "c2VjcmV0" not in text
     assert "AKIAX" not in text
+
+
+def test_dropped_connections_are_quiet_on_the_server(capfd: pytest.CaptureFixture[str]) -> None:
+    """A dropped connection is closed without an answer, and without a traceback on stderr."""
+    mp = Marketplace(seed=1, orders=5, faults=1.0)
+    outcomes = []
+    with mp.serve(port=0) as base_url:
+        for _ in range(30):
+            try:
+                url = f"{base_url}/orders/v0/orders?MarketplaceIds=ATVPDKIKX0DER"
+                outcomes.append(httpx.get(url, timeout=3).status_code)
+            except httpx.RemoteProtocolError:
+                outcomes.append("dropped")
+    assert "dropped" in outcomes
+    assert "Traceback" not in capfd.readouterr().err

@@ -423,3 +423,35 @@ def test_plugin_sandbox_and_respx_fixtures(pytester: pytest.Pytester) -> None:
     )
     result = pytester.runpytest(*_plugin_args())
     result.assert_outcomes(passed=2)
+
+
+def test_plugin_replays_twice_in_one_test_and_records_next_to_the_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """Two order_sync replays in one test each get their own store (no shared cursor), and a
+    sandbox recording with a relative path lands where amzcancel_replay looks for it."""
+    tests = pytester.mkdir("tests")
+    (tests / "fixtures").mkdir()
+    shutil.copy(RECORDED / "orders.json", tests / "fixtures" / "orders.json")
+    (tests / "test_twice.py").write_text(
+        """
+from datetime import UTC, datetime
+
+SINCE = datetime(2026, 11, 1, tzinfo=UTC)  # the --since the fixture was recorded with
+
+
+def test_twice(amzcancel_replay):
+    for _ in range(2):
+        with amzcancel_replay.order_sync("fixtures/orders.json", since=SINCE) as sync:
+            assert sync.run_once().orders_seen > 0
+
+
+def test_record_then_replay(amzcancel_sandbox, amzcancel_replay):
+    with amzcancel_sandbox.record("fixtures/made.json") as client:
+        client.orders_2026.search_orders(last_updated_after=SINCE.replace(year=2025))
+    assert amzcancel_replay.path("fixtures/made.json").exists()
+""",
+        encoding="utf-8",
+    )
+    result = pytester.runpytest(*_plugin_args(), "tests")
+    result.assert_outcomes(passed=2)

@@ -118,6 +118,61 @@ def test_2026_buyer_and_recipient_are_redacted() -> None:
     assert redacted["orderItems"] == order["orderItems"]
 
 
+def test_tax_identity_references_and_address_details_are_redacted() -> None:
+    """Buyer VAT numbers and company legal names (2026 tax, v0 BuyerTaxInfo), purchase order
+    numbers, drop-off notes, neighbourhoods and regulated information leave no trace."""
+    redactor = Redactor(from_env=False)
+    canaries = ["LEGAL", "VAT", "ATTR", "PO", "DROP", "HOOD", "DISTRICT", "V0VAT", "RX", "COUNTY"]
+    order_2026 = {
+        "buyer": {"buyerPurchaseOrderNumber": "CANARY-PO"},
+        "tax": {
+            "taxRegistrations": [
+                {
+                    "legalName": "CANARY-LEGAL",
+                    "taxRegistrationNumber": "CANARY-VAT",
+                    "taxRegistrationAttributes": [{"name": "vatType", "value": "CANARY-ATTR"}],
+                }
+            ]
+        },
+        "recipient": {
+            "deliveryAddress": {
+                "city": "Berlin",
+                "extendedFields": {
+                    "neighborhood": "CANARY-HOOD",
+                    "districtOrCounty": "CANARY-DISTRICT",
+                },
+            },
+            "deliveryPreference": {"dropOffLocation": "CANARY-DROP"},
+        },
+    }  # fmt: skip
+    order_v0 = {
+        "BuyerInfo": {
+            "BuyerTaxInfo": {"TaxClassifications": [{"Name": "VATNumber", "Value": "CANARY-V0VAT"}]}
+        },
+        "ShippingAddress": {"County": "CANARY-COUNTY", "City": "Seattle"},
+        "RegulatedInformation": {"Fields": [{"FieldLabel": "Patient", "FieldValue": "CANARY-RX"}]},
+    }
+    text = repr(redactor.json(order_2026)) + repr(redactor.json(order_v0))
+    assert [c for c in canaries if f"CANARY-{c}'" in text] == []
+    assert "Berlin" in text
+    assert "Seattle" in text  # a city alone is not a person
+    assert "VATNumber" in text  # labels stay; values go
+
+
+def test_mws_tax_values_and_cdata_are_redacted() -> None:
+    """An MWS VAT number, and a buyer value wrapped in CDATA, are replaced too."""
+    redactor = Redactor(from_env=False)
+    xml = (
+        "<Order><BuyerName><![CDATA[CANARY-CDATA]]></BuyerName>"
+        "<BuyerTaxInfo><TaxClassifications><TaxClassification><Name>VATNumber</Name>"
+        "<Value>CANARY-MWSVAT</Value></TaxClassification></TaxClassifications></BuyerTaxInfo>"
+        "</Order>"
+    )
+    redacted = redactor.text(xml)
+    assert "CANARY" not in redacted
+    assert "<Name>VATNumber</Name>" in redacted
+
+
 def test_mws_xml_pii_is_replaced_in_place() -> None:
     """MWS XML keeps its layout and namespaces; only buyer values change."""
     redactor = Redactor(from_env=False)

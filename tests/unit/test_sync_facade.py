@@ -253,3 +253,31 @@ def test_ack_through_and_bad_acks(tmp_path: Path) -> None:
                 sync.ack(bad)  # type: ignore[arg-type]
         with pytest.raises(ConfigError):
             sync.ack_through("5")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("api", ["auto", "2026"])
+def test_wrong_lwa_credentials_are_not_mistaken_for_a_missing_api_role(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, api: str
+) -> None:
+    """LWA refusing the app's credentials fails the run; it does not fall back to v0 first."""
+    from amzcancel.errors import AuthError
+    from amzcancel.sync.facade import SANDBOX_ENDPOINT
+    from amzcancel.transport import LwaCredentials
+
+    mp = Marketplace(seed=3, orders=10, clock=FakeClock())
+    wrong = LwaCredentials("amzn1.application-oa2-client.wrong", "wrong-secret", "Atzr|wrong")
+    with (
+        OrderSync(
+            store=tmp_path / "s.db",
+            credentials=wrong,
+            api=api,  # type: ignore[arg-type]
+            endpoint=SANDBOX_ENDPOINT,
+            lwa_endpoint=SANDBOX_ENDPOINT + "/auth/o2/token",
+            transport=mp.transport(),
+            clock=mp.clock,
+        ) as sync,
+        pytest.raises(AuthError),
+    ):
+        sync.run_once()
+    assert "not available" not in caplog.text
+    assert "getOrders" not in mp.truth().requests_by_operation  # no v0 attempt

@@ -14,6 +14,7 @@ from contextlib import contextmanager, suppress
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
+from wsgiref.handlers import SimpleHandler
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 import httpx
@@ -143,6 +144,14 @@ class _ServerHandler(ServerHandler):
         if isinstance(sys.exc_info()[1], DroppedConnection):
             raise DroppedConnection  # out of run(), to the request handler below
         super().handle_error()
+
+    def close(self) -> None:
+        # run() calls close() on the way out of a dropped connection; wsgiref's would log the
+        # answer's status, and there is none (an AttributeError that hid the drop).
+        if getattr(self, "status", None) is None:
+            SimpleHandler.close(self)
+        else:
+            super().close()
 
 
 class _RequestHandler(WSGIRequestHandler):

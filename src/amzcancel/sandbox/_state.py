@@ -236,6 +236,7 @@ class SimOrder:
                 quantity_ordered=i.quantity_ordered,
                 quantity_shipped=i.quantity_shipped,
                 buyer_cancel=BuyerCancel(requested=i.buyer_requested, reason=i.buyer_cancel_reason),
+                cancelled=i.is_cancelled,
                 item_price=Money(
                     currency_code=self.currency, amount=i.unit_price * i.quantity_ordered
                 ),

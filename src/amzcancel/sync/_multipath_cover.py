@@ -46,6 +46,11 @@ class _Unavailable(Exception):
     """An API answered 403/404 to its first call: the seller's app cannot use it."""
 
 
+def _api_refused(exc: AuthError | NotFoundError) -> bool:
+    """403/404 from an API (the app's role lacks it), not LWA refusing the credentials."""
+    return exc.status_code in (403, 404)
+
+
 def _no_path(what: str) -> NotFoundError:
     return NotFoundError(f"no enabled path can {what}", code="NoPathAvailable")
 
@@ -191,7 +196,7 @@ class WindowCover:
                     token = None
                     continue
                 except _REFUSED as exc:
-                    if LISTING_OPERATION in o.confirmed:
+                    if LISTING_OPERATION in o.confirmed or not _api_refused(exc):
                         raise
                     raise _Unavailable from exc
                 o.confirmed.add(LISTING_OPERATION)
@@ -374,7 +379,7 @@ class WindowCover:
                 pagination_token=token,
             )
         except _REFUSED as exc:
-            if PATH_SEARCH in o.confirmed or token is not None:
+            if PATH_SEARCH in o.confirmed or token is not None or not _api_refused(exc):
                 raise
             raise _Unavailable from exc
         o.confirmed.add(PATH_SEARCH)

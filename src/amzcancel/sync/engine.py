@@ -333,8 +333,12 @@ class SyncEngine:
             if token is None:
                 raise
             return None
-        except (NotFoundError, AuthError):
-            if token is None and not self._confirmed and len(self._sources) > 1:
+        except (NotFoundError, AuthError) as exc:
+            # 403/404 from the API: the app's role lacks it. LWA refusing the credentials
+            # (400/401 on the token request) is not about one API: falling back would only
+            # fail again, after a log line blaming the wrong thing.
+            unavailable = exc.status_code in (403, 404)
+            if unavailable and token is None and not self._confirmed and len(self._sources) > 1:
                 raise _SourceUnavailableError from None
             raise
 

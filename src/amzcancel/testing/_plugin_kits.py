@@ -83,6 +83,7 @@ class ReplayKit(_Closing):
         self.tmp_path = tmp_path
         self.transports: list[ReplayTransport] = []
         self._strict: list[ReplayTransport] = []
+        self._stores = 0
 
     def path(self, fixture: PathLike) -> Path:
         """Where ``fixture`` is: absolute, or relative to the test module's directory."""
@@ -152,10 +153,14 @@ class ReplayKit(_Closing):
         replay: Mapping[str, Any] | None = None,
         **sync_options: Any,
     ) -> OrderSync:
-        """An :class:`OrderSync` (store under ``tmp_path`` by default) replaying ``fixture``."""
+        """An :class:`OrderSync` replaying ``fixture``, by default with a store of its own under
+        ``tmp_path`` (each call a fresh store: two replays in one test do not share a cursor)."""
+        if store is None:
+            self._stores += 1
+            store = self.tmp_path / f"amzcancel-replay-{self._stores}.db"
         sync = replay_order_sync(
             self.transport(fixture, strict=strict, **(replay or {})),
-            store=store if store is not None else self.tmp_path / "amzcancel-replay.db",
+            store=store,
             api=api,
             **sync_options,
         )
@@ -173,9 +178,18 @@ class SandboxKit(_Closing):
     Added in 0.1.0.
     """
 
-    def __init__(self, *, tmp_path: Path, seed: int = 7, orders: int = 20, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        tmp_path: Path,
+        base_dir: Path | None = None,
+        seed: int = 7,
+        orders: int = 20,
+        **options: Any,
+    ) -> None:
         super().__init__()
         self.tmp_path = tmp_path
+        self.base_dir = base_dir
         self.clock: FakeClock = options.pop("clock", None) or FakeClock()
         self.marketplace = Marketplace(seed=seed, orders=orders, clock=self.clock, **options)
         self.endpoint = SANDBOX_ENDPOINT
@@ -227,14 +241,21 @@ class SandboxKit(_Closing):
         The file is written when the client is closed (at the latest at teardown).
         """
         recorder = RecordingTransport(
-            fixture, transport=self.marketplace.transport(), clock=self.clock
+            self._path(fixture), transport=self.marketplace.transport(), clock=self.clock
         )
         return self.spapi_client(transport=recorder, **options)
 
     def record_sync(self, fixture: PathLike, **options: Any) -> RecordResult:
         """Record one sync run against the marketplace to ``fixture``."""
         options.setdefault("store", self.tmp_path / "amzcancel-record.db")
-        return record_sync(fixture, marketplace=self.marketplace, **options)
+        return record_sync(self._path(fixture), marketplace=self.marketplace, **options)
+
+    def _path(self, fixture: PathLike) -> Path:
+        """Relative paths start at the test module's folder, as for ``amzcancel_replay``."""
+        candidate = Path(fixture)
+        if candidate.is_absolute() or self.base_dir is None:
+            return candidate
+        return self.base_dir / candidate
 
     def _spapi_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options.setdefault("clock", self.clock)

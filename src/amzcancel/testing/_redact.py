@@ -89,6 +89,20 @@ _PII_KEYS: dict[str, str] = {
     "addressInstruction": "text",
     "CustomizedURL": "url",
     "customizedUrl": "url",
+    # Buyer tax identity and references (Orders 2026-01-01 tax, v0 BuyerInfo).
+    "legalName": "company",
+    "taxRegistrationNumber": "text",
+    "buyerPurchaseOrderNumber": "text",
+    "PurchaseOrderNumber": "text",
+    "dropOffLocation": "text",
+    "DropOffLocation": "text",
+}
+# Keys that are PII only below a given key: (generic names such as Value) -> kind.
+_SUBTREE_PII: dict[str, dict[str, str]] = {
+    "TaxClassifications": {"Value": "text"},  # v0 BuyerTaxInfo: the buyer's VAT number
+    "taxRegistrationAttributes": {"value": "text"},  # 2026 tax registration details
+    "RegulatedInformation": {"FieldValue": "text"},  # v0 getOrderRegulatedInfo
+    "regulatedInformation": {"FieldValue": "text", "fieldValue": "text"},
 }
 # Further keys that are PII only inside an address object (a key whose name has "address").
 _ADDRESS_KEYS: dict[str, str] = {
@@ -110,6 +124,13 @@ _ADDRESS_KEYS: dict[str, str] = {
     "complement": "text",
     "Phone": "phone",
     "phone": "phone",
+    "County": "text",
+    "District": "text",
+    "Neighborhood": "text",
+    "Municipality": "text",
+    "neighborhood": "text",
+    "districtOrCounty": "text",
+    "municipality": "text",
 }
 _ZEROED_KEYS = frozenset({"GeoCoordinates", "geoCoordinates"})
 
@@ -224,12 +245,17 @@ class Redactor:
             return value if is_placeholder(value) else placeholder(name.lower())
         return self.scrub(value)
 
-    def json(self, value: Any, *, _in_address: bool = False) -> Any:
+    def json(
+        self, value: Any, *, _in_address: bool = False, _extra: Mapping[str, str] | None = None
+    ) -> Any:
         """Redact a decoded JSON document, keeping every value's type."""
         if isinstance(value, Mapping):
-            return {key: self._json_member(key, item, _in_address) for key, item in value.items()}
+            return {
+                key: self._json_member(key, item, _in_address, _extra or {})
+                for key, item in value.items()
+            }
         if isinstance(value, list):
-            return [self.json(item, _in_address=_in_address) for item in value]
+            return [self.json(item, _in_address=_in_address, _extra=_extra) for item in value]
         if isinstance(value, str):
             return self._string(value)
         return value
@@ -240,16 +266,24 @@ class Redactor:
             text = _redact_text.redact_markup(text, self)
         return self.scrub(text)
 
-    def _json_member(self, key: str, value: Any, in_address: bool) -> Any:
+    def _json_member(
+        self, key: str, value: Any, in_address: bool, extra: Mapping[str, str]
+    ) -> Any:
         if key in _SECRET_JSON_KEYS and isinstance(value, str) and value:
             return value if is_placeholder(value) else placeholder(key)
         if self.pii:
-            kind = _PII_KEYS.get(key) or (_ADDRESS_KEYS.get(key) if in_address else None)
+            kind = (
+                _PII_KEYS.get(key)
+                or extra.get(key)
+                or (_ADDRESS_KEYS.get(key) if in_address else None)
+            )
             if kind is not None and isinstance(value, str):
                 return self.stand_in(kind, value)
             if key in _ZEROED_KEYS:
                 return _zeroed(value)
-        return self.json(value, _in_address=in_address or "address" in key.lower())
+            if key in _SUBTREE_PII:
+                extra = {**extra, **_SUBTREE_PII[key]}
+        return self.json(value, _in_address=in_address or "address" in key.lower(), _extra=extra)
 
     def _string(self, value: str) -> str:
         # Presigned URLs (report documents) carry signing secrets in their query.

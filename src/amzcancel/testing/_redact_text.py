@@ -10,7 +10,9 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Protocol
+from xml.sax.saxutils import escape
 
 __all__ = ["redact_markup"]
 
@@ -28,6 +30,7 @@ _XML_PII = {
     "BuyerCompanyName": "company",
     "GiftMessageText": "text",
     "CustomizedURL": "url",
+    "PurchaseOrderNumber": "text",
 }
 # Element names that hold PII inside an address element (ShippingAddress and the like).
 _XML_ADDRESS_PII = {
@@ -37,7 +40,11 @@ _XML_ADDRESS_PII = {
     "AddressLine2": "street",
     "AddressLine3": "street",
     "Phone": "phone",
+    "County": "text",
+    "District": "text",
 }
+# Element names that hold PII inside a TaxClassification (the buyer's VAT number).
+_XML_TAX_PII = {"Value": "text"}
 # Flat-file order report columns holding buyer PII.
 _REPORT_PII = {
     "buyer-email": "email",
@@ -66,12 +73,18 @@ def _element(names: dict[str, str]) -> re.Pattern[str]:
     alternatives = "|".join(sorted(names, key=len, reverse=True))
     return re.compile(
         rf"<(?P<prefix>[\w.-]+:)?(?P<name>{alternatives})(?P<attrs>\s[^>]*)?>"
-        rf"(?P<value>[^<]*)</(?P=prefix)?(?P=name)\s*>"
+        rf"(?P<value><!\[CDATA\[.*?\]\]>|[^<]*)</(?P=prefix)?(?P=name)\s*>"
     )
 
 
 _XML_PII_RE = _element(_XML_PII)
 _XML_ADDRESS_PII_RE = _element(_XML_ADDRESS_PII)
+_XML_TAX_PII_RE = _element(_XML_TAX_PII)
+_XML_TAX_BLOCK_RE = re.compile(
+    r"<(?P<prefix>[\w.-]+:)?(?P<name>TaxClassification)(?P<attrs>\s[^>]*)?>(?P<inner>.*?)"
+    r"</(?P=prefix)?(?P=name)\s*>",
+    re.DOTALL,
+)
 _XML_ADDRESS_BLOCK_RE = re.compile(
     r"<(?P<prefix>[\w.-]+:)?(?P<name>\w*Address)(?P<attrs>\s[^>]*)?>(?P<inner>.*?)"
     r"</(?P=prefix)?(?P=name)\s*>",
@@ -100,21 +113,27 @@ def redact_markup(text: str, stand_ins: _StandIns) -> str:
 def _redact_xml(text: str, stand_ins: _StandIns) -> str:
     def value(match: re.Match[str], kinds: dict[str, str]) -> str:
         original = match.group("value")
+        if original.startswith("<![CDATA["):
+            original = original[len("<![CDATA[") : -len("]]>")]
         if not original.strip():
             return match.group(0)
-        replaced = stand_ins.stand_in(kinds[match.group("name")], original)
+        replaced = escape(stand_ins.stand_in(kinds[match.group("name")], original))
         start, end = match.span("value")
         whole_start = match.start()
         whole = match.group(0)
         return whole[: start - whole_start] + replaced + whole[end - whole_start :]
 
-    def block(match: re.Match[str]) -> str:
-        inner = _XML_ADDRESS_PII_RE.sub(lambda m: value(m, _XML_ADDRESS_PII), match.group("inner"))
-        start, end = match.span("inner")
-        whole = match.group(0)
-        return whole[: start - match.start()] + inner + whole[end - match.start() :]
+    def block(pattern: re.Pattern[str], kinds: dict[str, str]) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            inner = pattern.sub(lambda m: value(m, kinds), match.group("inner"))
+            start, end = match.span("inner")
+            whole = match.group(0)
+            return whole[: start - match.start()] + inner + whole[end - match.start() :]
 
-    text = _XML_ADDRESS_BLOCK_RE.sub(block, text)
+        return replace
+
+    text = _XML_ADDRESS_BLOCK_RE.sub(block(_XML_ADDRESS_PII_RE, _XML_ADDRESS_PII), text)
+    text = _XML_TAX_BLOCK_RE.sub(block(_XML_TAX_PII_RE, _XML_TAX_PII), text)
     return _XML_PII_RE.sub(lambda m: value(m, _XML_PII), text)
 
 

@@ -69,7 +69,7 @@ def amzcancel_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
     marker = request.node.get_closest_marker("amzcancel_sandbox")
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
-    kit = SandboxKit(tmp_path=tmp_path, **options)
+    kit = SandboxKit(tmp_path=tmp_path, base_dir=Path(os.fspath(request.path)).parent, **options)
     try:
         yield kit
     finally:
