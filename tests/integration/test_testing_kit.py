@@ -397,6 +397,20 @@ def test_plugin_strict_replay_fails_on_unused_exchanges(pytester: pytest.Pyteste
     result.stdout.fnmatch_lines(["*UnusedExchanges*2 recorded exchange(s) never requested*"])
 
 
+def test_plugin_strict_replay_is_quiet_when_the_test_failed(pytester: pytest.Pytester) -> None:
+    """A failing test reports its own failure, not also the exchanges it never got to."""
+    shutil.copy(RECORDED / "orders.json", pytester.path / "orders.json")
+    pytester.makepyfile(
+        """
+        def test_fails_early(amzcancel_replay):
+            amzcancel_replay("orders.json", strict=True)
+            assert False, "the ERP code broke"
+        """
+    )
+    result = pytester.runpytest(*_plugin_args())
+    result.assert_outcomes(failed=1, errors=0)
+
+
 def test_plugin_sandbox_and_respx_fixtures(pytester: pytest.Pytester) -> None:
     """The sandbox fixture takes marker options; the respx kit stubs one call with a model body."""
     pytest.importorskip("respx")
