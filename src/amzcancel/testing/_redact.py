@@ -266,9 +266,7 @@ class Redactor:
             text = _redact_text.redact_markup(text, self)
         return self.scrub(text)
 
-    def _json_member(
-        self, key: str, value: Any, in_address: bool, extra: Mapping[str, str]
-    ) -> Any:
+    def _json_member(self, key: str, value: Any, in_address: bool, extra: Mapping[str, str]) -> Any:
         if key in _SECRET_JSON_KEYS and isinstance(value, str) and value:
             return value if is_placeholder(value) else placeholder(key)
         if self.pii:
