@@ -144,3 +144,39 @@ def test_the_time_budget_covers_rate_limit_waits_after_429s() -> None:
         with pytest.raises(ThrottledError):
             get_orders(c)
         assert clock.monotonic() - start <= 100
+
+
+def test_the_access_token_never_goes_to_another_host() -> None:
+    """An absolute URL elsewhere (a presigned S3 URL, a link from a body) gets no token,
+    even with authenticate=True; the client's own endpoint does."""
+    clock = FakeClock()
+    headers: dict[str, str | None] = {}
+
+    def api(request: httpx.Request) -> httpx.Response:
+        headers[request.url.host] = request.headers.get("x-amz-access-token")
+        return httpx.Response(200, json={})
+
+    server = Server(api)
+    with client(server, clock, endpoint=BASE) as c:
+        c.request("GET", "https://evil.example/steal", operation=None)
+        c.request("GET", f"{BASE}/orders/v0/orders", operation=None)
+        c.request("GET", "/orders/v0/orders", operation=None)
+    assert headers == {"evil.example": None, "sellingpartnerapi-na.amazon.com": "Atza|1"}
+
+
+def test_an_lwa_error_in_a_200_is_an_auth_error() -> None:
+    """{"error": "invalid_grant"} with status 200 is LWA refusing, not some other API error."""
+    clock = FakeClock()
+
+    def lwa(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error": "invalid_grant", "error_description": "bad"})
+
+    with (
+        SpApiClient(
+            credentials=LwaCredentials("app", "secret", "Atzr|refresh"),
+            transport=httpx.MockTransport(lwa),
+            clock=clock,
+        ) as c,
+        pytest.raises(AuthError, match="bad"),
+    ):
+        get_orders(c)

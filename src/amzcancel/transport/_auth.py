@@ -157,7 +157,7 @@ class LwaAuth:
         ):
             text = text.replace(secret, "**********")
         status = response.status_code
-        if status in (400, 401, 403) or (status < 400 and code_text is None):
+        if status < 400 or status in (400, 401, 403):  # a 200 carrying an error is a refusal too
             return AuthError(
                 f"LWA refused the token request: {text}",
                 status_code=status,

@@ -139,7 +139,9 @@ class SpApiProtocol:
         if not is_absolute(spec.path):
             headers["accept"] = "application/json"
             headers["x-amz-date"] = self._clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        if token is not None:
+        if token is not None and self._same_host(url):
+            # Never to a foreign host (a presigned S3 URL, a URL from a response body): the
+            # access token opens the seller's account for an hour.
             headers["x-amz-access-token"] = token
         headers.update(spec.headers or {})
         return httpx.Request(
@@ -150,6 +152,10 @@ class SpApiProtocol:
             content=spec.content,
             headers=headers,
         )
+
+    def _same_host(self, url: str) -> bool:
+        target, own = httpx.URL(url), httpx.URL(self.endpoint)
+        return (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
 
     def error_for(self, response: httpx.Response) -> APIError | None:
         if response.status_code < 400:

@@ -166,7 +166,8 @@ class SpApiClient(_SpApiBase, SyncClient):
             operation: Amazon's operation name, which selects the rate-limit bucket; ``None``
                 sends unpaced.
             params, json, content, headers: as in httpx.
-            authenticate: send the LWA access token (``x-amz-access-token``).
+            authenticate: send the LWA access token (``x-amz-access-token``); it is only ever
+                sent to the client's own endpoint, never to another host.
 
         Raises:
             APIError: an error answer (the subclass says which kind).
