@@ -20,22 +20,16 @@ timeline of each bucket's use in the multi-path run and in the simulation.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import httpx
+from _served import served_sync, warm_up
 
-from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
 from amzcancel.sync._schedule_math import simulate_multipath, single_path_seconds
 from amzcancel.sync._scheduler import PATH_ORDER_ITEMS, PATH_SEARCH
-from amzcancel.sync.facade import OrderSync
 
 OPERATIONS = ("searchOrders", "getOrders", "getOrder", "getOrderItems")
 SHADES = " .:-=+*#%@"
@@ -43,26 +37,15 @@ SHADES = " .:-=+*#%@"
 
 def run(api: str, *, orders: int, speed: float, seed: int) -> dict[str, Any]:
     """One full sync of a fresh served marketplace through ``api``; the figures as a dict."""
-    mp = Marketplace(seed=seed, orders=orders, speed=speed)
-    with tempfile.TemporaryDirectory() as tmp, mp.serve(port=0) as base_url:
-        sync = OrderSync(
-            store=Path(tmp) / "bench.db",
-            credentials=SANDBOX_LWA_CREDENTIALS,
-            api=api,  # type: ignore[arg-type]
-            account="bench",
-            endpoint=base_url,
-            lwa_endpoint=f"{base_url}/auth/o2/token",
-            since=mp.clock.now() - timedelta(days=8),
-        )
-        with sync:
-            started = time.perf_counter()
-            mono_start = time.monotonic()
-            result = sync.run_once()
-            wall = time.perf_counter() - started
-            found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
-            coverer = sync.multipath
-            calls = [(t - mono_start, op) for t, op in coverer.calls] if coverer else []
-        truth = mp.truth()
+    with served_sync(api, orders=orders, speed=speed, seed=seed) as (mp, sync):
+        started = time.perf_counter()
+        mono_start = time.monotonic()
+        result = sync.run_once()
+        wall = time.perf_counter() - started
+        found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
+        coverer = sync.multipath
+        calls = [(t - mono_start, op) for t, op in coverer.calls] if coverer else []
+    truth = mp.truth()
     return {
         "api": api,
         "orders": result.orders_changed,
@@ -98,15 +81,6 @@ def chart(calls: list[tuple[float, str]], *, seconds: float, width: int = 60) ->
         rows.append(f"{op:>14} |{cells}| {sum(counts)}")
     rows.append(f"{'':>14}  0s{'':>{width - 8}}{seconds:>6.1f}s")
     return "\n".join(rows)
-
-
-def warm_up() -> None:
-    """Pay the process's one-time import costs before any run is timed.
-
-    httpx imports its connection pool (httpcore, and trio where it is installed) when the first
-    client is built: about 0.3 s that would otherwise fall on whichever run comes first.
-    """
-    asyncio.run(httpx.AsyncClient().aclose())
 
 
 def main(argv: list[str] | None = None) -> int:

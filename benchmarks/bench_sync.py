@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from amzcancel.sandbox import RATE_LIMITS, SANDBOX_LWA_CREDENTIALS, Marketplace
-from amzcancel.sync.facade import OrderSync
+from _served import served_sync
+
+from amzcancel.sandbox import RATE_LIMITS
 
 # Sandbox bucket of each operation the sync makes.
 BUCKETS = {
@@ -46,23 +44,12 @@ def ideal_seconds(calls: dict[str, int], speed: float) -> dict[str, float]:
 
 def run(api: str, *, orders: int, speed: float, seed: int) -> dict[str, Any]:
     """One full sync of a fresh marketplace through ``api``; the figures as a dict."""
-    mp = Marketplace(seed=seed, orders=orders, speed=speed)
-    with tempfile.TemporaryDirectory() as tmp, mp.serve(port=0) as base_url:
-        sync = OrderSync(
-            store=Path(tmp) / "bench.db",
-            credentials=SANDBOX_LWA_CREDENTIALS,
-            api=api,  # type: ignore[arg-type]
-            account="bench",
-            endpoint=base_url,
-            lwa_endpoint=f"{base_url}/auth/o2/token",
-            since=mp.clock.now() - timedelta(days=8),
-        )
-        with sync:
-            started = time.perf_counter()
-            result = sync.run_once()
-            wall = time.perf_counter() - started
-            found = {(p.amazon_order_id, p.order_item_id) for p in sync.pending()}
-        truth = mp.truth()
+    with served_sync(api, orders=orders, speed=speed, seed=seed) as (mp, sync):
+        started = time.perf_counter()
+        result = sync.run_once()
+        wall = time.perf_counter() - started
+        found = {(p.amazon_order_id, p.order_item_id) for p in sync.pending()}
+    truth = mp.truth()
     calls = {op: n for op, n in result.requests_by_operation.items() if op in BUCKETS}
     ideal = ideal_seconds(calls, speed)
     ideal_total = max(ideal.values(), default=0.0)

@@ -25,6 +25,9 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from enum import Enum
+from typing import TypeVar
 
 from pydantic import BaseModel, PrivateAttr
 
@@ -64,6 +67,20 @@ __all__ = [
 logger = logging.getLogger("amzcancel.policy")
 
 _ALIASES = {"buyercancelled": CancelReason.BUYER_CANCELED}
+# Orders 2026-01-01 spells statuses differently (UNSHIPPED, CANCELLED); accept both vocabularies.
+_STATUS_ALIASES = {"cancelled": OrderStatus.CANCELED}
+_CHANNEL_ALIASES = {"merchant": FulfillmentChannel.MFN, "amazon": FulfillmentChannel.AFN}
+
+E = TypeVar("E", bound=Enum)
+
+
+def _member(enum_cls: type[E], text: str, aliases: Mapping[str, E]) -> E | None:
+    """The member whose value ``text`` names, forgiving case, spaces, ``_`` and ``-``."""
+    key = "".join(text.split()).replace("_", "").replace("-", "").lower()
+    for member in enum_cls:
+        if str(member.value).lower() == key:
+            return member
+    return aliases.get(key)
 
 
 def parse_cancel_reason(text: str | CancelReason) -> CancelReason:
@@ -80,20 +97,12 @@ def parse_cancel_reason(text: str | CancelReason) -> CancelReason:
         codes = ", ".join(reason.value for reason in CancelReason)
         why = f"a cancel reason is one of {codes}; got {text!r}."
         raise PolicyViolation(why, reason=str(text), why=why)
-    key = "".join(text.split()).replace("_", "").lower()
-    for reason in CancelReason:
-        if reason.value.lower() == key:
-            return reason
-    if key in _ALIASES:
-        return _ALIASES[key]
+    found = _member(CancelReason, text, _ALIASES)
+    if found is not None:
+        return found
     codes = ", ".join(reason.value for reason in CancelReason)
     why = f"{text!r} is not an Amazon cancel reason code; use one of {codes}."
     raise PolicyViolation(why, reason=text, why=why)
-
-
-# Orders 2026-01-01 spells statuses differently (UNSHIPPED, CANCELLED); accept both vocabularies.
-_STATUS_ALIASES = {"cancelled": OrderStatus.CANCELED}
-_CHANNEL_ALIASES = {"merchant": FulfillmentChannel.MFN, "amazon": FulfillmentChannel.AFN}
 
 
 def parse_order_status(value: str | OrderStatus | None) -> OrderStatus | None:
@@ -106,13 +115,8 @@ def parse_order_status(value: str | OrderStatus | None) -> OrderStatus | None:
     """
     if value is None or isinstance(value, OrderStatus):
         return value
-    if isinstance(value, str):
-        key = value.replace("_", "").replace("-", "").replace(" ", "").lower()
-        for status in OrderStatus:
-            if status.value.lower() == key:
-                return status
-        if key in _STATUS_ALIASES:
-            return _STATUS_ALIASES[key]
+    if isinstance(value, str) and (status := _member(OrderStatus, value, _STATUS_ALIASES)):
+        return status
     names = ", ".join(s.value for s in OrderStatus)
     raise ConfigError(f"unknown order status {value!r} (use one of {names})")
 
@@ -127,13 +131,11 @@ def parse_fulfillment_channel(value: str | FulfillmentChannel | None) -> Fulfill
     """
     if value is None or isinstance(value, FulfillmentChannel):
         return value
-    if isinstance(value, str):
-        key = value.strip().lower()
-        for channel in FulfillmentChannel:
-            if channel.value.lower() == key:
-                return channel
-        if key in _CHANNEL_ALIASES:
-            return _CHANNEL_ALIASES[key]
+    channel = (
+        _member(FulfillmentChannel, value, _CHANNEL_ALIASES) if isinstance(value, str) else None
+    )
+    if channel is not None:
+        return channel
     raise ConfigError(f"unknown fulfilment channel {value!r} (use MFN or AFN)")
 
 

@@ -150,11 +150,14 @@ def run(args: argparse.Namespace) -> int:
 def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]]:
     """The SP-API client (and the default merchant id) for the chosen target."""
     if not args.sandbox:
+        # The endpoint, when given, overrides the region (which is then not checked).
         region = (
-            None if args.endpoint else region_for_marketplaces(args.marketplaces or [], args.region)
+            Region.NA
+            if args.endpoint
+            else region_for_marketplaces(args.marketplaces or [], args.region)
         )
         with SpApiClient(
-            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=region or Region.NA
+            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=region
         ) as client:
             yield client, None
         return

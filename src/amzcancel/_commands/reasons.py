@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from amzcancel.errors import ConfigError
 from amzcancel.models import FulfillmentChannel, OrderStatus
@@ -31,24 +32,27 @@ _YES = frozenset({"yes", "y", "true"})
 _NO = frozenset({"no", "n", "false"})
 
 
-def parse_status(text: str) -> OrderStatus:
-    """Read an order status, forgiving case and the 2026-01-01 spelling (``PARTIALLY_SHIPPED``)."""
+T = TypeVar("T")
+
+
+def _argument(parse: Callable[[str], T | None], text: str) -> T:
+    """``parse(text)`` as an argparse ``type=``: its ConfigError becomes a usage error."""
     try:
-        status = parse_order_status(text)
+        value = parse(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    assert status is not None  # text is a str
-    return status
+    assert value is not None  # text is a str
+    return value
+
+
+def parse_status(text: str) -> OrderStatus:
+    """Read an order status, forgiving case and the 2026-01-01 spelling (``PARTIALLY_SHIPPED``)."""
+    return _argument(parse_order_status, text)
 
 
 def parse_channel(text: str) -> FulfillmentChannel:
     """Read a fulfilment channel: MFN or AFN (or MERCHANT/AMAZON), any case."""
-    try:
-        channel = parse_fulfillment_channel(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    assert channel is not None  # text is a str
-    return channel
+    return _argument(parse_fulfillment_channel, text)
 
 
 def _yes_no(text: str) -> bool:

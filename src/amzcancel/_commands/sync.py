@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -159,11 +159,14 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
             raise
 
 
+def _orders_by_path(counts: Mapping[str, int]) -> str:
+    return "orders by path: " + ", ".join(f"{path} {n}" for path, n in counts.items())
+
+
 def _paths_text(p: SyncProgress) -> str:
     """Orders per path and pacing waits per bucket, for the progress line."""
-    orders = ", ".join(f"{path} {n}" for path, n in p.orders_by_path.items())
     waits = ", ".join(f"{op} {s:.1f}s" for op, s in p.rate_limit_wait_seconds_by_operation.items())
-    return f"orders by path: {orders}" + (f" · waits: {waits}" if waits else "")
+    return _orders_by_path(p.orders_by_path) + (f" · waits: {waits}" if waits else "")
 
 
 def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
@@ -174,8 +177,7 @@ def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
         f"{result.requests} requests, {result.throttled} throttled\n"
     )
     if result.orders_by_path:
-        paths = ", ".join(f"{path} {n}" for path, n in result.orders_by_path.items())
-        out.write(f"orders by path: {paths}\n")
+        out.write(_orders_by_path(result.orders_by_path) + "\n")
     out.write(
         f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
         "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")

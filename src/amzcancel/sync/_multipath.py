@@ -196,8 +196,9 @@ class MultiPathCoverer:
 
     def search_wait(self) -> float:
         """Seconds until the searchOrders bucket has a token (0.0 when it has one)."""
-        bucket = self.client.rate_limiter.bucket(self.client.credentials.partner_key, PATH_SEARCH)
-        return 0.0 if bucket is None else bucket.time_until_token(self.clock.monotonic())
+        return self.client.rate_limiter.time_until_token(
+            self.client.credentials.partner_key, PATH_SEARCH
+        )
 
     def new_or_changed(self, orders: Sequence[Order]) -> list[Order]:
         """The orders not stored, or stored with an earlier last-update time."""

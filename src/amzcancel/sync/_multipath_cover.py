@@ -17,7 +17,7 @@ from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
 from amzcancel.sync._result import SyncProgress
-from amzcancel.sync._run import first_error
+from amzcancel.sync._run import api_refused, first_error
 from amzcancel.sync._scheduler import (
     ID_PATHS,
     LISTING_OPERATION,
@@ -44,11 +44,6 @@ _DEFER_BATCH = 10
 
 class _Unavailable(Exception):
     """An API answered 403/404 to its first call: the seller's app cannot use it."""
-
-
-def _api_refused(exc: AuthError | NotFoundError) -> bool:
-    """403/404 from an API (the app's role lacks it), not LWA refusing the credentials."""
-    return exc.status_code in (403, 404)
 
 
 def _no_path(what: str) -> NotFoundError:
@@ -196,7 +191,7 @@ class WindowCover:
                     token = None
                     continue
                 except _REFUSED as exc:
-                    if LISTING_OPERATION in o.confirmed or not _api_refused(exc):
+                    if LISTING_OPERATION in o.confirmed or not api_refused(exc):
                         raise
                     raise _Unavailable from exc
                 o.confirmed.add(LISTING_OPERATION)
@@ -379,7 +374,7 @@ class WindowCover:
                 pagination_token=token,
             )
         except _REFUSED as exc:
-            if PATH_SEARCH in o.confirmed or token is not None or not _api_refused(exc):
+            if PATH_SEARCH in o.confirmed or token is not None or not api_refused(exc):
                 raise
             raise _Unavailable from exc
         o.confirmed.add(PATH_SEARCH)

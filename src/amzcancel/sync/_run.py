@@ -11,10 +11,19 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from amzcancel.errors import APIError
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync._window import Window
 
-__all__ = ["RunLedger", "bounds", "first_error"]
+__all__ = ["RunLedger", "api_refused", "bounds", "first_error"]
+
+
+def api_refused(exc: APIError) -> bool:
+    """403/404 from an API: the app's role lacks it (a reason to use another API).
+
+    Not LWA refusing the credentials (400/401 on the token request): that fails every API.
+    """
+    return exc.status_code in (403, 404)
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -31,7 +31,7 @@ from amzcancel.sync._apply import Applier
 from amzcancel.sync._multipath import MultiPathCoverer, SearchUnavailableError
 from amzcancel.sync._protocol import CursorKey, Store
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
-from amzcancel.sync._run import RunLedger, bounds, first_error
+from amzcancel.sync._run import RunLedger, api_refused, bounds, first_error
 from amzcancel.sync._sources import API_SPAPI_2026, OrderSource
 from amzcancel.sync._window import (
     DEFAULT_OVERLAP,
@@ -334,11 +334,8 @@ class SyncEngine:
                 raise
             return None
         except (NotFoundError, AuthError) as exc:
-            # 403/404 from the API: the app's role lacks it. LWA refusing the credentials
-            # (400/401 on the token request) is not about one API: falling back would only
-            # fail again, after a log line blaming the wrong thing.
-            unavailable = exc.status_code in (403, 404)
-            if unavailable and token is None and not self._confirmed and len(self._sources) > 1:
+            first = token is None and not self._confirmed and len(self._sources) > 1
+            if first and api_refused(exc):
                 raise _SourceUnavailableError from None
             raise
 

@@ -101,13 +101,7 @@ class EngineCore:
     def pacing(self, spec: RequestSpec) -> Callable[[], float]:
         """The rate-limit wait a new attempt of ``spec`` would have now (for the time budget)."""
 
-        def wait() -> float:
-            bucket = (
-                None if not spec.operation else self.limiter.bucket(self.partner, spec.operation)
-            )
-            return 0.0 if bucket is None else bucket.time_until_token(self.clock.monotonic())
-
-        return wait
+        return lambda: self.limiter.time_until_token(self.partner, spec.operation)
 
     def refreshed_and_refused(self, error: APIError | None, token: str | None) -> None:
         """After a refresh: the new token refused too, while our cache still holds it good,

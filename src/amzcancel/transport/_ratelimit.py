@@ -97,6 +97,11 @@ class RateLimiter:
                 self._buckets[key] = found
             return found
 
+    def time_until_token(self, partner: str, operation: str | None) -> float:
+        """Seconds until ``operation`` has a token for ``partner`` (0.0 now, or when unpaced)."""
+        bucket = None if operation is None else self.bucket(partner, operation)
+        return 0.0 if bucket is None else bucket.time_until_token(self._clock.monotonic())
+
     def reserve(self, partner: str, operation: str | None) -> float:
         """Take the next slot; return the monotonic deadline to wait until (now if free)."""
         now = self._clock.monotonic()
