@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from amzcancel._bucket import TokenBucket
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport import (
     SPAPI_RATE_LIMITS,
     AsyncSpApiClient,

@@ -22,22 +22,17 @@ from typing import Any
 
 from _served import served_sync
 
-from amzcancel.sandbox import RATE_LIMITS
+from amzcancel.transport import SPAPI_RATE_LIMITS
 
-# Sandbox bucket of each operation the sync makes.
-BUCKETS = {
-    "getOrders": "orders-v0.getOrders",
-    "getOrderItems": "orders-v0.getOrderItems",
-    "searchOrders": "orders-2026.searchOrders",
-    "getOrder": "orders-2026.getOrder",
-}
+# The operations the sync makes (each metered by its own bucket at Amazon's usage plan).
+BUCKETS = ("getOrders", "getOrderItems", "searchOrders", "getOrder")
 
 
 def ideal_seconds(calls: dict[str, int], speed: float) -> dict[str, float]:
     """Per operation, the least time its token bucket allows for ``calls`` requests."""
     ideal = {}
     for operation, count in calls.items():
-        limit = RATE_LIMITS[BUCKETS[operation]]
+        limit = SPAPI_RATE_LIMITS[operation]
         ideal[operation] = max(0, count - limit.burst) / (limit.rate * speed)
     return ideal
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
 from amzcancel.cli import main
+from amzcancel.clock import FakeClock
 from amzcancel.errors import PolicyViolation
 from amzcancel.feeds import (
     asubmit_cancellation_feed,
@@ -293,9 +293,7 @@ def test_cli_unknown_reason(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_builtin_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
     """--sandbox cancels in the built-in marketplace without credentials."""
-    from amzcancel.sync.facade import SANDBOX_DEFAULTS, _sandbox_clock
-
-    market = Marketplace(clock=_sandbox_clock(), **SANDBOX_DEFAULTS)
+    market = Marketplace.demo()
     order_id, item_id = _requested_order(market)
     code = main(["cancel", order_id, "--item", item_id, "--reason", "BuyerCanceled", "--sandbox"])
     out = capsys.readouterr().out
@@ -354,10 +352,9 @@ def test_an_item_cancelled_alone_leaves_pending_after_the_next_sync(
     market: Marketplace, client: SpApiClient, tmp_path: Path
 ) -> None:
     """One item of a multi-item order cancelled: the order stays open, the request does not."""
-    from amzcancel.sync import OrderSync
 
     since = market.clock.now() - timedelta(days=8)
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=market, since=since) as sync:
+    with market.order_sync(store=tmp_path / "s.db", since=since) as sync:
         sync.run_once()
         request = next(
             p

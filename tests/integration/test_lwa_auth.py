@@ -12,7 +12,7 @@ import httpx
 import pytest
 import respx
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import AuthError
 from amzcancel.transport import AsyncSpApiClient, LwaAuth, LwaCredentials, SpApiClient
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import AuthError, InvalidInputError, ThrottledError
 from amzcancel.transport import AsyncMwsClient, MwsClient, MwsCredentials
 from amzcancel.transport._sigv2 import sign_v2

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 
 transport = pytest.importorskip("amzcancel.transport")

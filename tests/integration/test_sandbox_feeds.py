@@ -13,7 +13,7 @@ import httpx
 import jsonschema
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox import (
     SANDBOX_LWA_CLIENT_ID,

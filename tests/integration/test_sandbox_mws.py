@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import (
     SANDBOX_MWS_ACCESS_KEY,
     SANDBOX_MWS_SECRET_KEY,

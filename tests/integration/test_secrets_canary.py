@@ -30,8 +30,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
 from amzcancel.cli import main
+from amzcancel.clock import FakeClock
 from amzcancel.errors import AmzCancelError, ServerError
 from amzcancel.sandbox import Marketplace
 from amzcancel.sandbox import _auth as sandbox_auth

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import (
     AuthError,
     ConnectionFailed,

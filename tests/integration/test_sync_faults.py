@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
 from amzcancel.sync import CursorKey
 from amzcancel.sync.facade import OrderSync
@@ -31,7 +31,7 @@ def test_ten_percent_faults_and_expiring_tokens_lose_nothing(tmp_path: Path, api
         slow_seconds=2.0,
     )
     since = mp.clock.now() - timedelta(days=8)
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, api=api, since=since) as sync:  # type: ignore[arg-type]
+    with mp.order_sync(store=tmp_path / "s.db", api=api, since=since) as sync:  # type: ignore[arg-type]
         result = sync.run_once()
         truth = mp.truth()
         assert pending_map(sync) == truth.buyer_cancel_requests
@@ -77,7 +77,7 @@ def test_live_changes_during_sync_converge(tmp_path: Path) -> None:
         seed=41, orders=150, speed=2.0, clock=FakeClock(), live=True, live_interval_seconds=4.0
     )
     since = mp.clock.now() - timedelta(days=8)
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, api="v0", since=since) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", api="v0", since=since) as sync:
         results = []
         for _ in range(4):
             results.append(sync.run_once())
@@ -112,7 +112,7 @@ def test_live_2026_converges_too(tmp_path: Path) -> None:
         seed=42, orders=150, speed=5.0, clock=FakeClock(), live=True, live_interval_seconds=4.0
     )
     since = mp.clock.now() - timedelta(days=8)
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, since=since) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", since=since) as sync:
         for _ in range(3):
             sync.run_once()
             mp.advance(400)  # searchOrders refills one call per 36 simulated seconds at speed 5

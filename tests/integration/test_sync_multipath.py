@@ -17,14 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
 from amzcancel.cli import main
-from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
-from amzcancel.sync import SqliteStore, Store
+from amzcancel.clock import FakeClock
+from amzcancel.sandbox import SANDBOX_ENDPOINT, SANDBOX_LWA_CREDENTIALS, Marketplace
+from amzcancel.sync import OrderSync, SqliteStore, Store
 from amzcancel.sync._result import SyncResult
 from amzcancel.sync._schedule_math import simulate_multipath, single_path_seconds
 from amzcancel.sync._scheduler import ALL_PATHS, PATH_ORDER_ITEMS, PATH_SEARCH
-from amzcancel.sync.facade import SANDBOX_ENDPOINT, OrderSync
 
 ACCOUNT = "t"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 from amzcancel.sync import SqliteStore
 from amzcancel.sync._result import SyncResult
@@ -70,7 +70,7 @@ def test_every_request_is_found_over_http_and_no_false_one(
 def test_2026_reads_a_hundred_orders_per_call_with_items_inline(tmp_path: Path) -> None:
     """Orders 2026-01-01 needs one searchOrders call per 100 orders and no item calls."""
     mp = Marketplace(seed=4, orders=250, speed=100.0, clock=FakeClock())
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, since=_since(mp)) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", since=_since(mp)) as sync:
         result = sync.run_once()
         assert pending_map(sync) == mp.truth().buyer_cancel_requests
     assert result.api == "spapi-2026"
@@ -82,9 +82,7 @@ def test_2026_reads_a_hundred_orders_per_call_with_items_inline(tmp_path: Path) 
 def test_second_sync_makes_no_item_calls_for_unchanged_orders(tmp_path: Path) -> None:
     """A rerun with nothing changed lists again but sends no getOrderItems at all."""
     mp = Marketplace(seed=8, orders=120, speed=50.0, clock=FakeClock())
-    with OrderSync.sandbox(
-        store=tmp_path / "s.db", marketplace=mp, api="v0", since=_since(mp)
-    ) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", api="v0", since=_since(mp)) as sync:
         first = sync.run_once()
         calls_after_first = mp.truth().requests_by_operation["getOrderItems"]
         mp.advance(600)
@@ -99,9 +97,7 @@ def test_second_sync_makes_no_item_calls_for_unchanged_orders(tmp_path: Path) ->
 def test_a_changed_order_is_fetched_again_and_its_request_recorded(tmp_path: Path) -> None:
     """A buyer request made between syncs reaches the store and the outbox, alone."""
     mp = Marketplace(seed=8, orders=60, speed=50.0, clock=FakeClock())
-    with OrderSync.sandbox(
-        store=tmp_path / "s.db", marketplace=mp, api="v0", since=_since(mp)
-    ) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", api="v0", since=_since(mp)) as sync:
         sync.run_once()
         target = next(
             (o, i)
@@ -127,8 +123,8 @@ def test_several_marketplaces_in_one_run(tmp_path: Path) -> None:
     """Orders spread over two marketplaces are all read with one listing per page."""
     mids = ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2")
     mp = Marketplace(seed=12, orders=90, speed=50.0, clock=FakeClock(), marketplace_ids=mids)
-    with OrderSync.sandbox(
-        store=tmp_path / "s.db", marketplace=mp, marketplaces=mids, api="v0", since=_since(mp)
+    with mp.order_sync(
+        store=tmp_path / "s.db", marketplaces=mids, api="v0", since=_since(mp)
     ) as sync:
         result = sync.run_once()
         assert pending_map(sync) == mp.truth().buyer_cancel_requests
@@ -177,7 +173,7 @@ def test_run_forever_runs_on_the_interval(tmp_path: Path) -> None:
     """run_forever repeats on the sync's clock and hands each summary over."""
     mp = Marketplace(seed=3, orders=30, speed=50.0, clock=FakeClock())
     results: list[SyncResult] = []
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, since=_since(mp)) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", since=_since(mp)) as sync:
         start = mp.clock.monotonic()
         runs = sync.run_forever(interval=timedelta(minutes=3), max_runs=3, on_result=results.append)
     assert runs == 3
@@ -190,7 +186,7 @@ def test_run_forever_runs_on_the_interval(tmp_path: Path) -> None:
 def test_events_are_acknowledged_once(tmp_path: Path) -> None:
     """Acknowledged events leave the unacknowledged list; the requests stay pending."""
     mp = Marketplace(seed=3, orders=50, speed=50.0, clock=FakeClock())
-    with OrderSync.sandbox(store=tmp_path / "s.db", marketplace=mp, since=_since(mp)) as sync:
+    with mp.order_sync(store=tmp_path / "s.db", since=_since(mp)) as sync:
         sync.run_once()
         events = sync.events()
         assert events
@@ -204,7 +200,7 @@ def test_store_can_be_passed_in(tmp_path: Path) -> None:
     """An OrderSync given a store object writes there and leaves it open."""
     mp = Marketplace(seed=3, orders=20, speed=50.0, clock=FakeClock())
     store = SqliteStore(tmp_path / "s.db")
-    with OrderSync.sandbox(store=store, marketplace=mp, since=_since(mp)) as sync:
+    with mp.order_sync(store=store, since=_since(mp)) as sync:
         sync.run_once()
     assert store.get_cursor is not None
     assert store.events(include_acked=True)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from amzcancel import cli
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import (
     SANDBOX_LWA_CLIENT_ID,
     SANDBOX_LWA_CLIENT_SECRET,

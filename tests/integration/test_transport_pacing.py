@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from amzcancel._bucket import TokenBucket
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport import SPAPI_RATE_LIMITS, AsyncSpApiClient, LwaCredentials, SpApiClient
 
 BASE = "https://sellingpartnerapi-na.amazon.com"

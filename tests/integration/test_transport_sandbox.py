@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.models import Order
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 from amzcancel.transport import AsyncSpApiClient, MwsClient, SpApiClient

@@ -445,17 +445,18 @@ def test_record_sandbox_runs_on_simulated_time(
 
     On the real clock, v0 and MWS item calls were paced in real seconds: minutes per record.
     """
-    import amzcancel.sandbox
-    from amzcancel._clock import FakeClock
+    from amzcancel.clock import FakeClock
+    from amzcancel.sandbox import Marketplace
 
-    real = amzcancel.sandbox.Marketplace
+    real = Marketplace.demo.__func__  # type: ignore[attr-defined]
     clocks: list[object] = []
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        clocks.append(kwargs.get("clock"))
-        return real(*args, **kwargs)
+    def spy(cls: type[Marketplace], **kwargs: Any) -> Marketplace:
+        market: Marketplace = real(cls, **kwargs)
+        clocks.append(market.clock)
+        return market
 
-    monkeypatch.setattr(amzcancel.sandbox, "Marketplace", spy)
+    monkeypatch.setattr(Marketplace, "demo", classmethod(spy))
     for extra in ([], ["--seed", "3"]):
         out = tmp_path / f"f{len(extra)}.json"
         argv = ["record", "--out", str(out), "--sandbox", "--json", *extra]

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport import (
     AsyncMwsClient,
     AsyncSpApiClient,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from amzcancel._clock import Clock, FakeClock, SystemClock
+from amzcancel.clock import Clock, FakeClock, SystemClock
 
 
 def test_both_clocks_satisfy_the_protocol() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import ParseError, UnsafeXMLError
 from amzcancel.feeds import (
     FEED_CONTENT_TYPE,

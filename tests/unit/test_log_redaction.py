@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport import LwaCredentials, SpApiClient
 from amzcancel.transport._log_redaction import (
     SecretParamFilter,

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import ThrottledError
 from amzcancel.transport import MwsClient, MwsCredentials
 from amzcancel.wire import _xml, mws

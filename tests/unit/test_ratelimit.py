@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport import RateLimiter
 from amzcancel.transport._constants import PACING_MARGIN_SECONDS
 from amzcancel.transport._ratelimit import parse_rate_limit_header

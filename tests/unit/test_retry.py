@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import (
     APIError,
     AuthError,

@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox import Marketplace
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import ConfigError
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox import BUYER_CANCEL_REASONS, Marketplace, SandboxStateError

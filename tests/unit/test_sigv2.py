@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.transport._base import MwsProtocol, RequestSpec
 from amzcancel.transport._credentials import MwsCredentials
 from amzcancel.transport._sigv2 import canonical_query, sign_v2, string_to_sign

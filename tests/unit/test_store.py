@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import StoreError
 from amzcancel.models import (
     BuyerCancel,

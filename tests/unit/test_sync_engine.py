@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import AuthError, NotFoundError, ServerError
 from amzcancel.models import (
     BuyerCancel,

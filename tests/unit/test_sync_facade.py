@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import ConfigError, ServerError, StoreError
 from amzcancel.models import Order
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
@@ -42,9 +42,7 @@ class FailingStore(SqliteStore):
 
 def sandbox_sync(mp: Marketplace, store: Any, **kw: Any) -> OrderSync:
     """An OrderSync on the marketplace, starting before all its orders."""
-    return OrderSync.sandbox(
-        store=store, marketplace=mp, since=mp.clock.now() - timedelta(days=8), **kw
-    )
+    return mp.order_sync(store=store, since=mp.clock.now() - timedelta(days=8), **kw)
 
 
 def test_store_failure_mid_run_keeps_the_cursor_and_the_rerun_loses_nothing(
@@ -215,7 +213,7 @@ def test_run_once_inside_an_event_loop_points_to_arun_once(tmp_path: Path) -> No
     import asyncio
 
     async def inside() -> None:
-        with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+        with Marketplace.demo().order_sync(store=tmp_path / "s.db") as sync:
             with pytest.raises(ConfigError, match="arun_once"):
                 sync.run_once()
             result = await sync.arun_once()
@@ -233,7 +231,7 @@ def test_run_forever_refuses_bad_timing_before_the_first_run(
     tmp_path: Path, options: dict[str, Any]
 ) -> None:
     """A loop with no pause (or a pause of text) fails before it syncs anything."""
-    with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+    with Marketplace.demo().order_sync(store=tmp_path / "s.db") as sync:
         with pytest.raises(ConfigError):
             sync.run_forever(**options)
         assert sync.events() == []  # nothing ran
@@ -241,7 +239,7 @@ def test_run_forever_refuses_bad_timing_before_the_first_run(
 
 def test_ack_through_and_bad_acks(tmp_path: Path) -> None:
     """ack_through(event) acknowledges everything up to it; non-ids are a ConfigError."""
-    with OrderSync.sandbox(store=tmp_path / "s.db") as sync:
+    with Marketplace.demo().order_sync(store=tmp_path / "s.db") as sync:
         sync.run_once()
         events = sync.events()
         assert len(events) > 3
@@ -261,7 +259,7 @@ def test_wrong_lwa_credentials_are_not_mistaken_for_a_missing_api_role(
 ) -> None:
     """LWA refusing the app's credentials fails the run; it does not fall back to v0 first."""
     from amzcancel.errors import AuthError
-    from amzcancel.sync.facade import SANDBOX_ENDPOINT
+    from amzcancel.sandbox import SANDBOX_ENDPOINT
     from amzcancel.transport import LwaCredentials
 
     mp = Marketplace(seed=3, orders=10, clock=FakeClock())

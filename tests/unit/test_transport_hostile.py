@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import AuthError, ServerError, ThrottledError
 from amzcancel.transport import LwaCredentials, SpApiClient
 

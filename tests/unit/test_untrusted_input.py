@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from amzcancel._clock import FakeClock
+from amzcancel.clock import FakeClock
 from amzcancel.errors import InvalidInputError, ParseError, StoreError, UnsafeXMLError
 from amzcancel.feeds import FeedError
 from amzcancel.feeds._report import (

@@ -161,18 +161,10 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]
         ) as client:
             yield client, None
         return
-    from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_SELLER_ID, Marketplace
-    from amzcancel.sync.facade import SANDBOX_DEFAULTS, SANDBOX_ENDPOINT, _sandbox_clock
+    from amzcancel.sandbox import SANDBOX_MWS_SELLER_ID, Marketplace
 
     # The same marketplace `amzcancel sync --sandbox` sees today (same seed, same clock start).
-    market = Marketplace(clock=_sandbox_clock(), **SANDBOX_DEFAULTS)
-    with SpApiClient(
-        credentials=SANDBOX_LWA_CREDENTIALS,
-        endpoint=SANDBOX_ENDPOINT,
-        lwa_endpoint=SANDBOX_ENDPOINT + "/auth/o2/token",
-        transport=market.transport(),
-        clock=market.clock,
-    ) as client:
+    with Marketplace.demo().client() as client:
         yield client, SANDBOX_MWS_SELLER_ID
 
 

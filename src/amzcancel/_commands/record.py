@@ -100,13 +100,9 @@ def run(args: argparse.Namespace) -> int:
     marketplace = None
     if args.sandbox and args.endpoint is None and (args.seed, args.orders) != (None, None):
         from amzcancel.sandbox import Marketplace
-        from amzcancel.sync.facade import SANDBOX_DEFAULTS, _sandbox_clock
 
-        options = dict(SANDBOX_DEFAULTS)
-        options.update(
-            {k: v for k, v in (("seed", args.seed), ("orders", args.orders)) if v is not None}
-        )
-        marketplace = Marketplace(clock=_sandbox_clock(), **options)
+        options = {k: v for k, v in (("seed", args.seed), ("orders", args.orders)) if v is not None}
+        marketplace = Marketplace.demo(**options)
     elif not args.sandbox and (args.seed, args.orders) != (None, None):
         raise ConfigError("--seed and --orders shape the built-in sandbox: add --sandbox")
     result = record_sync(

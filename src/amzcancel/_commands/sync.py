@@ -87,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
     options["on_progress"] = progress
     refuse_endpoints_with_sandbox(args)
     if args.sandbox:
-        sync = OrderSync.sandbox(**options)
+        from amzcancel.sandbox import Marketplace
+
+        market = Marketplace.demo(marketplace_ids=options["marketplaces"])
+        sync = market.order_sync(**options)
     else:
         sync = OrderSync(
             endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=args.region, **options

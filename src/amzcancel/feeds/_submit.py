@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.feeds._model import CancellationFeed, FeedError, FeedSubmission, ProcessingReport
 from amzcancel.feeds._protocol import (
     FEED_CONTENT_TYPE,

@@ -28,21 +28,30 @@ from amzcancel.sandbox._auth import (
     SANDBOX_MWS_SELLER_ID,
 )
 from amzcancel.sandbox._catalog import BUYER_CANCEL_REASONS, MARKETPLACES
+from amzcancel.sandbox._connect import (
+    DEMO_OPTIONS,
+    SANDBOX_ACCOUNT,
+    SANDBOX_ENDPOINT,
+    SANDBOX_LWA_CREDENTIALS,
+    SANDBOX_LWA_ENDPOINT,
+    SANDBOX_MWS_CREDENTIALS,
+)
 from amzcancel.sandbox._faults import FaultKind
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
-from amzcancel.sandbox._limits import RATE_LIMITS, RateLimit
 from amzcancel.sandbox._marketplace import Marketplace
 from amzcancel.sandbox._state import SandboxStateError, SimItem, SimOrder
 from amzcancel.sandbox._truth import Truth
-from amzcancel.transport._credentials import LwaCredentials, MwsCredentials
 
 __all__ = [
     "BUYER_CANCEL_REASONS",
+    "DEMO_OPTIONS",
     "MARKETPLACES",
-    "RATE_LIMITS",
+    "SANDBOX_ACCOUNT",
+    "SANDBOX_ENDPOINT",
     "SANDBOX_LWA_CLIENT_ID",
     "SANDBOX_LWA_CLIENT_SECRET",
     "SANDBOX_LWA_CREDENTIALS",
+    "SANDBOX_LWA_ENDPOINT",
     "SANDBOX_LWA_REFRESH_TOKEN",
     "SANDBOX_MWS_ACCESS_KEY",
     "SANDBOX_MWS_CREDENTIALS",
@@ -50,7 +59,6 @@ __all__ = [
     "SANDBOX_MWS_SELLER_ID",
     "FaultKind",
     "Marketplace",
-    "RateLimit",
     "SandboxRequest",
     "SandboxResponse",
     "SandboxStateError",
@@ -58,13 +66,3 @@ __all__ = [
     "SimOrder",
     "Truth",
 ]
-
-SANDBOX_LWA_CREDENTIALS = LwaCredentials(
-    SANDBOX_LWA_CLIENT_ID, SANDBOX_LWA_CLIENT_SECRET, SANDBOX_LWA_REFRESH_TOKEN
-)
-"""LWA credentials the sandbox accepts (fixed, fake, documented)."""
-
-SANDBOX_MWS_CREDENTIALS = MwsCredentials(
-    SANDBOX_MWS_ACCESS_KEY, SANDBOX_MWS_SECRET_KEY, SANDBOX_MWS_SELLER_ID
-)
-"""MWS keys the sandbox accepts (fixed, fake, documented)."""

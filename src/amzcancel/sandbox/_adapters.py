@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 from wsgiref.handlers import SimpleHandler
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
@@ -26,10 +26,7 @@ from amzcancel.sandbox._http import (
     spapi_error,
 )
 
-if TYPE_CHECKING:
-    from amzcancel.sandbox._marketplace import Marketplace
-
-__all__ = ["WsgiApp", "make_transport", "serve"]
+__all__ = ["Handler", "WsgiApp", "make_transport", "serve"]
 
 logger = logging.getLogger("amzcancel.sandbox.server")
 
@@ -48,11 +45,20 @@ _REASONS = {
     503: "Service Unavailable",
 }
 
+
+class Handler(Protocol):
+    """What the adapters serve: one sandbox request in, one response out (a Marketplace)."""
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        """Answer ``request``; raise :class:`DroppedConnection` to close it unanswered."""
+        ...
+
+
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """The largest request body the served sandbox reads (a feed of thousands of orders fits)."""
 
 
-def make_transport(marketplace: Marketplace) -> httpx.MockTransport:
+def make_transport(marketplace: Handler) -> httpx.MockTransport:
     """An ``httpx.MockTransport`` whose handler runs the marketplace in-process."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -86,7 +92,7 @@ class WsgiApp:
     Added in 0.1.0.
     """
 
-    def __init__(self, marketplace: Marketplace) -> None:
+    def __init__(self, marketplace: Handler) -> None:
         self.marketplace = marketplace
 
     def __call__(
@@ -196,7 +202,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 @contextmanager
-def serve(marketplace: Marketplace, *, host: str, port: int) -> Iterator[str]:
+def serve(marketplace: Handler, *, host: str, port: int) -> Iterator[str]:
     """Run a threaded WSGI server for ``marketplace`` in a background thread; yield its URL."""
     server = make_server(
         host,

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.sandbox._http import (
     SandboxRequest,
     SandboxResponse,

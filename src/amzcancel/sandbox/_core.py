@@ -15,7 +15,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, json_response, spapi_error
 from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._pages import PageTokens
@@ -131,7 +131,7 @@ def parse_page_size(value: str | None, name: str) -> int:
 
 
 @dataclass(frozen=True)
-class Window:
+class ListingWindow:
     """A validated order-listing window.
 
     Attributes:
@@ -167,7 +167,7 @@ def parse_window(
     now: datetime,
     *,
     clamp_before: bool = False,
-) -> Window:
+) -> ListingWindow:
     """Validate the created/last-updated window the way SP-API does.
 
     ``names`` are the four parameter names (CreatedAfter, CreatedBefore, LastUpdatedAfter,
@@ -207,7 +207,7 @@ def parse_window(
         raise BadInput(f"{after_name} must be at least two minutes before the time of the request")
     if before < after:
         raise BadInput(f"{before_name} must be equal to or after {after_name}")
-    return Window(by_created, after, before)
+    return ListingWindow(by_created, after, before)
 
 
 class SpApiOperations:

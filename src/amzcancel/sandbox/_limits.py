@@ -1,9 +1,9 @@
 """Per-operation token buckets at Amazon's documented rates, times a speed factor.
 
-Rates and bursts are Amazon's defaults (the usage plans in the official models; MWS from its
-throttling tables, shared/reference/amazon-facts.md sections 1.2 and 4.5). ``speed`` multiplies
-every rate and leaves bursts alone, so a faster simulation refills faster but never lets more
-through at once.
+Rates and bursts are Amazon's defaults, read from the same table the clients pace themselves
+with (``amzcancel.transport.SPAPI_RATE_LIMITS`` and ``MWS_RATE_LIMITS``). ``speed``
+multiplies every rate and leaves bursts alone, so a faster simulation refills faster but never
+lets more through at once.
 
 Added in 0.1.0.
 """
@@ -11,40 +11,35 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
-from amzcancel._bucket import TokenBucket
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
+from amzcancel.transport import MWS_RATE_LIMITS, SPAPI_RATE_LIMITS, RateLimit, TokenBucket
 
-__all__ = ["RATE_LIMITS", "RateLimit", "RateLimits"]
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """One usage plan: ``rate`` requests per second, ``burst`` at once.
-
-    Added in 0.1.0.
-    """
-
-    rate: float
-    burst: int
+__all__ = ["BUCKET_OPERATIONS", "RateLimits", "usage_plan"]
 
 
-RATE_LIMITS: dict[str, RateLimit] = {
-    "orders-v0.getOrders": RateLimit(0.0167, 20),
-    "orders-v0.getOrder": RateLimit(0.5, 30),
-    "orders-v0.getOrderItems": RateLimit(0.5, 30),
-    "orders-2026.searchOrders": RateLimit(0.0056, 20),
-    "orders-2026.getOrder": RateLimit(0.5, 30),
+BUCKET_OPERATIONS: dict[str, str] = {
+    "orders-v0.getOrders": "getOrders",
+    "orders-v0.getOrder": "getOrder",
+    "orders-v0.getOrderItems": "getOrderItems",
+    "orders-2026.searchOrders": "searchOrders",
+    "orders-2026.getOrder": "getOrder",
+    "feeds.createFeedDocument": "createFeedDocument",
+    "feeds.createFeed": "createFeed",
+    "feeds.getFeed": "getFeed",
+    "feeds.getFeedDocument": "getFeedDocument",
     # MWS operations share a bucket with their ByNextToken twin.
-    "mws.ListOrders": RateLimit(1 / 60, 6),
-    "mws.ListOrderItems": RateLimit(1 / 2, 30),
-    "feeds.createFeedDocument": RateLimit(0.5, 15),
-    "feeds.createFeed": RateLimit(0.0083, 15),
-    "feeds.getFeed": RateLimit(2.0, 15),
-    "feeds.getFeedDocument": RateLimit(0.0222, 10),
+    "mws.ListOrders": "ListOrders",
+    "mws.ListOrderItems": "ListOrderItems",
 }
-"""Bucket key -> Amazon's default usage plan."""
+"""The marketplace's bucket keys and the operation whose usage plan each enforces. Each API
+version keeps its own buckets (v0 and 2026-01-01 ``getOrder`` are metered apart)."""
+
+
+def usage_plan(key: str) -> RateLimit:
+    """Amazon's documented usage plan behind bucket ``key`` (the clients' own table)."""
+    operation = BUCKET_OPERATIONS[key]
+    return SPAPI_RATE_LIMITS.get(operation) or MWS_RATE_LIMITS[operation]
 
 
 def format_rate(rate: float) -> str:
@@ -56,7 +51,7 @@ class RateLimits:
     """The marketplace's buckets; refuse a request when its bucket is empty.
 
     Args:
-        clock: whose :meth:`~amzcancel._clock.Clock.monotonic` drives the refill.
+        clock: whose :meth:`~amzcancel.clock.Clock.monotonic` drives the refill.
         speed: multiplies every rate.
         enabled: False turns limiting off (every request passes).
 
@@ -72,7 +67,7 @@ class RateLimits:
 
     def rate(self, key: str) -> float:
         """The effective rate of bucket ``key`` (Amazon's rate times the speed factor)."""
-        return RATE_LIMITS[key].rate * self._speed
+        return usage_plan(key).rate * self._speed
 
     def header(self, key: str) -> tuple[str, str]:
         """The ``x-amzn-RateLimit-Limit`` header for bucket ``key``."""
@@ -86,7 +81,7 @@ class RateLimits:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
-                plan = RATE_LIMITS[key]
+                plan = usage_plan(key)
                 bucket = TokenBucket(plan.rate * self._speed, plan.burst, now=now)
                 self._buckets[key] = bucket
         return bucket.try_take(now)

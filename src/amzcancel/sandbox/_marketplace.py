@@ -6,16 +6,21 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import Any
 
-from amzcancel._clock import Clock, FakeClock, SystemClock
+import httpx
+
+from amzcancel.clock import Clock, FakeClock, SystemClock
 from amzcancel.errors import ConfigError
+from amzcancel.sandbox._adapters import WsgiApp, make_transport, serve
 from amzcancel.sandbox._auth import (
     SANDBOX_LWA_CLIENT_ID,
     SANDBOX_LWA_CLIENT_SECRET,
@@ -27,6 +32,14 @@ from amzcancel.sandbox._auth import (
     SandboxLwaCredentials,
 )
 from amzcancel.sandbox._catalog import MARKETPLACES, make_catalog
+from amzcancel.sandbox._connect import (
+    DEMO_OPTIONS,
+    async_sp_api_client,
+    demo_clock,
+    mws_client,
+    order_sync,
+    sp_api_client,
+)
 from amzcancel.sandbox._core import MarketState, Route
 from amzcancel.sandbox._faults import FaultKind, Faults
 from amzcancel.sandbox._feeds import FeedsApi
@@ -42,15 +55,12 @@ from amzcancel.sandbox._mws import MwsOrders
 from amzcancel.sandbox._notifications import OrderChangeFeed
 from amzcancel.sandbox._pages import PageTokens
 from amzcancel.sandbox._scenario import LiveScenario, OrderFactory, generate_orders
-from amzcancel.sandbox._spapi_2026 import Orders2026
-from amzcancel.sandbox._spapi_v0 import OrdersV0
+from amzcancel.sandbox._spapi_2026 import Orders2026Api
+from amzcancel.sandbox._spapi_v0 import OrdersV0Api
 from amzcancel.sandbox._state import SandboxStateError, SimOrder
 from amzcancel.sandbox._truth import Truth
-
-if TYPE_CHECKING:
-    import httpx
-
-    from amzcancel.sandbox._adapters import WsgiApp
+from amzcancel.sync import Api, OrderSync, Store
+from amzcancel.transport import AsyncSpApiClient, MwsClient, SpApiClient
 
 __all__ = ["Marketplace"]
 
@@ -71,7 +81,7 @@ class Marketplace:
         orders: how many orders the scenario starts with.
         speed: multiplies every rate limit (bursts unchanged) and the pace of live changes.
         faults: probability of a fault per Amazon-shaped request (0 for none).
-        clock: the marketplace's clock; :class:`~amzcancel._clock.SystemClock` by default.
+        clock: the marketplace's clock; :class:`~amzcancel.clock.SystemClock` by default.
         live: keep changing orders as the clock advances (new orders, buyer requests, shipments,
             cancellations).
         marketplace_ids: the seller's marketplaces; orders are spread over them.
@@ -157,8 +167,8 @@ class Marketplace:
                 SANDBOX_LWA_CLIENT_ID, SANDBOX_LWA_CLIENT_SECRET, SANDBOX_LWA_REFRESH_TOKEN
             ),
         )
-        self._v0 = OrdersV0(self._state, self._limits)
-        self._v2026 = Orders2026(self._state, self._limits)
+        self._v0 = OrdersV0Api(self._state, self._limits)
+        self._v2026 = Orders2026Api(self._state, self._limits)
         self._feeds = FeedsApi(
             self._state, self._limits, processing_seconds=feed_processing_seconds
         )
@@ -173,6 +183,77 @@ class Marketplace:
         self._requests = 0
         self._ids = random.Random(f"request-ids:{seed}")
         self._count_lock = threading.Lock()
+
+    @classmethod
+    def demo(
+        cls, *, marketplace_ids: Sequence[str] | str = ("ATVPDKIKX0DER",), **options: Any
+    ) -> Marketplace:
+        """The demo marketplace ``amzcancel sync --sandbox`` syncs.
+
+        A fixed seed, a few hundred orders and a high speed factor (:data:`DEMO_OPTIONS`), on a
+        :class:`~amzcancel.clock.FakeClock` that starts at today's midnight UTC, so every demo
+        of a day is the same marketplace.
+
+        Args:
+            marketplace_ids: where its orders are placed (one id or several).
+            **options: further :class:`Marketplace` arguments, overriding the demo's.
+
+        Added in 0.2.0.
+        """
+        ids = (marketplace_ids,) if isinstance(marketplace_ids, str) else tuple(marketplace_ids)
+        merged = {**DEMO_OPTIONS, "clock": demo_clock(), **options}
+        return cls(marketplace_ids=ids, **merged)
+
+    # --- the core's clients, wired to this marketplace --------------------------------------
+
+    def order_sync(
+        self,
+        *,
+        store: Store | str | os.PathLike[str] = "amzcancel.db",
+        api: Api = "auto",
+        marketplaces: Sequence[str] | str | None = None,
+        **options: Any,
+    ) -> OrderSync:
+        """An :class:`~amzcancel.sync.OrderSync` that syncs this marketplace, on its clock.
+
+        The sandbox's fake credentials are used (MWS keys for ``api="mws"``), rows are stored
+        under the account ``sandbox`` unless ``account=`` says otherwise, and ``marketplaces``
+        defaults to this marketplace's own.
+
+        Args:
+            store: a :class:`~amzcancel.sync.Store` or a SQLite path.
+            api: as for :class:`~amzcancel.sync.OrderSync`.
+            marketplaces: the marketplaces to sync (default: all of this marketplace's).
+            **options: further :class:`~amzcancel.sync.OrderSync` arguments.
+
+        Added in 0.2.0 (replaces ``OrderSync.sandbox``).
+        """
+        if marketplaces is None:
+            marketplaces = list(self._state.marketplace_ids)
+        return order_sync(
+            self, store=store, api=api, marketplaces=marketplaces, options=dict(options)
+        )
+
+    def client(self, **options: Any) -> SpApiClient:
+        """A blocking :class:`~amzcancel.transport.SpApiClient` talking to this marketplace.
+
+        Added in 0.2.0.
+        """
+        return sp_api_client(self, **options)
+
+    def async_client(self, **options: Any) -> AsyncSpApiClient:
+        """An :class:`~amzcancel.transport.AsyncSpApiClient` talking to this marketplace.
+
+        Added in 0.2.0.
+        """
+        return async_sp_api_client(self, **options)
+
+    def mws_client(self, **options: Any) -> MwsClient:
+        """A blocking :class:`~amzcancel.transport.MwsClient` talking to this marketplace.
+
+        Added in 0.2.0.
+        """
+        return mws_client(self, **options)
 
     # --- the HTTP core ---------------------------------------------------------------------
 
@@ -267,8 +348,6 @@ class Marketplace:
 
         Added in 0.1.0.
         """
-        from amzcancel.sandbox._adapters import make_transport
-
         return make_transport(self)
 
     @property
@@ -277,8 +356,6 @@ class Marketplace:
 
         Added in 0.1.0.
         """
-        from amzcancel.sandbox._adapters import WsgiApp
-
         return WsgiApp(self)
 
     @contextmanager
@@ -287,8 +364,6 @@ class Marketplace:
 
         Added in 0.1.0.
         """
-        from amzcancel.sandbox._adapters import serve
-
         with serve(self, host=host, port=port) as base_url:
             yield base_url
 
@@ -363,8 +438,11 @@ class Marketplace:
         with self._state.lock:
             self._order(order_id).cancel(self.clock.now(), by=by, reason=reason)
 
-    def advance(self, seconds: float) -> None:
-        """Move a :class:`~amzcancel._clock.FakeClock` forward and apply what became due.
+    def advance(self, seconds: float | timedelta) -> None:
+        """Move a :class:`~amzcancel.clock.FakeClock` forward and apply what became due.
+
+        Args:
+            seconds: how far, in seconds or as a timedelta.
 
         Added in 0.1.0.
         """

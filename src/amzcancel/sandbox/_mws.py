@@ -30,7 +30,7 @@ from amzcancel.sandbox._core import (
 )
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, xml_response
 from amzcancel.sandbox._state import SimItem, SimOrder
-from amzcancel.transport._sigv2 import sign_v2
+from amzcancel.transport import sign_v2
 
 __all__ = ["MWS_NAMESPACE", "MWS_PATH", "MwsOrders"]
 

@@ -29,7 +29,7 @@ from amzcancel.sandbox._core import (
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._state import SimItem, SimOrder
 
-__all__ = ["FULFILLMENT_STATUS", "INCLUDED_DATA", "Orders2026", "render_order"]
+__all__ = ["FULFILLMENT_STATUS", "INCLUDED_DATA", "Orders2026Api", "render_order"]
 
 _PREFIX = "/orders/2026-01-01/orders"
 PAGINATION_TOKEN_TTL_SECONDS = 24 * 3600.0
@@ -140,7 +140,7 @@ def _included(request: SandboxRequest) -> frozenset[str]:
     return values
 
 
-class Orders2026(SpApiOperations):
+class Orders2026Api(SpApiOperations):
     """The Orders 2026-01-01 operations over one :class:`MarketState`.
 
     Added in 0.1.0.

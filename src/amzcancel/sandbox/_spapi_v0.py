@@ -26,7 +26,7 @@ from amzcancel.sandbox._core import (
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._state import SimItem, SimOrder
 
-__all__ = ["OrdersV0", "render_item", "render_order"]
+__all__ = ["OrdersV0Api", "render_item", "render_order"]
 
 _PREFIX = "/orders/v0/orders"
 _STATUSES = {s.value for s in OrderStatus}
@@ -99,7 +99,7 @@ def render_item(order: SimOrder, item: SimItem) -> dict[str, Any]:
     return body
 
 
-class OrdersV0(SpApiOperations):
+class OrdersV0Api(SpApiOperations):
     """The Orders v0 operations over one :class:`MarketState`.
 
     Added in 0.1.0.

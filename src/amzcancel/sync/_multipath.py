@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.errors import ConfigError
 from amzcancel.models import Order
 from amzcancel.sync._apply import Applier

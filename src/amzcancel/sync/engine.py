@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier

@@ -22,13 +22,13 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import Any, Literal, Self
 
 import httpx
 
-from amzcancel._clock import Clock, FakeClock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
 from amzcancel.sync._multipath import MultiPathCoverer, resolve_paths
 from amzcancel.sync._protocol import Event, PendingRequest, Store
@@ -48,9 +48,6 @@ from amzcancel.transport import (
     region_for_marketplaces,
 )
 
-if TYPE_CHECKING:
-    from amzcancel.sandbox import Marketplace
-
 __all__ = ["DEFAULT_INTERVAL_SECONDS", "DEFAULT_MARKETPLACE", "Api", "OrderSync"]
 
 _log = logging.getLogger("amzcancel.sync")
@@ -63,8 +60,6 @@ DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 
 DEFAULT_INTERVAL_SECONDS = 180.0
 """``run_forever``'s pause between runs: searchOrders restores one call per ~180 s."""
-
-SANDBOX_ACCOUNT = "sandbox"
 
 
 class OrderSync:
@@ -159,64 +154,11 @@ class OrderSync:
         # One limiter for every run, so pacing carries over between runs of run_forever.
         self._limiter = RateLimiter(clock=self._clock)
         self._only_v0 = False
-        self._sandbox: Marketplace | None = None
-
-    @classmethod
-    def sandbox(
-        cls,
-        *,
-        store: Store | str | os.PathLike[str] = "amzcancel.db",
-        marketplace: Marketplace | None = None,
-        api: Api = "auto",
-        **options: Any,
-    ) -> OrderSync:
-        """An OrderSync against the built-in simulated marketplace: no credentials needed.
-
-        Args:
-            store: as for :class:`OrderSync`.
-            marketplace: a :class:`~amzcancel.sandbox.Marketplace`; default one with a fixed
-                seed, a few hundred orders and a high speed factor, on a simulated clock that
-                starts at today's midnight UTC (so every run of a day sees the same orders).
-            api: as for :class:`OrderSync`; ``mws`` uses the sandbox's MWS credentials.
-            **options: further :class:`OrderSync` arguments (``since``, ``on_progress``...).
-        """
-        from amzcancel.sandbox import (
-            SANDBOX_LWA_CREDENTIALS,
-            SANDBOX_MWS_CREDENTIALS,
-            Marketplace,
-        )
-
-        if marketplace is None:
-            # The demo marketplace sells where the sync looks (amazon.com by default).
-            marketplaces = _checked_marketplaces(options.get("marketplaces", DEFAULT_MARKETPLACE))
-            marketplace = Marketplace(
-                clock=_sandbox_clock(), marketplace_ids=marketplaces, **SANDBOX_DEFAULTS
-            )
-        mp = marketplace
-        credentials = SANDBOX_MWS_CREDENTIALS if api == "mws" else SANDBOX_LWA_CREDENTIALS
-        options.setdefault("account", SANDBOX_ACCOUNT)
-        sync = cls(
-            store=store,
-            credentials=credentials,
-            api=api,
-            clock=mp.clock,
-            transport=mp.transport(),
-            endpoint=SANDBOX_ENDPOINT,
-            lwa_endpoint=SANDBOX_ENDPOINT + "/auth/o2/token",
-            **options,
-        )
-        sync._sandbox = mp
-        return sync
 
     @property
     def store(self) -> Store:
         """The store this sync writes to."""
         return self._store
-
-    @property
-    def marketplace(self) -> Marketplace | None:
-        """The simulated marketplace, for an OrderSync made by :meth:`sandbox`."""
-        return self._sandbox
 
     @property
     def account(self) -> str:
@@ -446,25 +388,6 @@ class OrderSync:
 
 LWA_ENV = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
 MWS_ENV = ("MWS_ACCESS_KEY", "MWS_SECRET_KEY", "MWS_SELLER_ID")
-
-SANDBOX_ENDPOINT = "https://sandbox.amzcancel.invalid"
-"""The base URL sandbox clients are given; the in-process transport answers every host."""
-
-SANDBOX_DEFAULTS: dict[str, Any] = {"seed": 7, "orders": 300, "speed": 2000.0, "days": 6.0}
-"""The demo marketplace: fixed seed, a few hundred orders, fast enough to finish in seconds."""
-
-
-def _sandbox_clock() -> FakeClock:
-    """A simulated clock starting at today's midnight UTC.
-
-    The demo marketplace is generated relative to its clock's start; starting every run of a
-    day at the same instant makes it the same marketplace each time, so a second
-    ``amzcancel sync --sandbox`` finds nothing new, as a second sync against Amazon would. On
-    simulated time rate-limit waits pass at once, while client and marketplace still agree on
-    every bucket.
-    """
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return FakeClock(today)
 
 
 def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import StoreError
 from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus
 from amzcancel.sync._merge import Change, changes, merge_order

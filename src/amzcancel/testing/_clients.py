@@ -1,7 +1,7 @@
 """Ready-made clients that replay a fixture: dummy credentials, a fake clock at recording time.
 
 The credentials are fake and never leave the process: the replayer redacts them to the same
-placeholders the recording holds. The clock is a :class:`~amzcancel._clock.FakeClock` started at
+placeholders the recording holds. The clock is a :class:`~amzcancel.clock.FakeClock` started at
 the fixture's ``recorded_at``, so rate-limit pacing and backoff take no real time and window
 parameters computed from "now" land where the recording's did.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from amzcancel._clock import Clock, FakeClock
+from amzcancel.clock import Clock, FakeClock
 from amzcancel.testing._fixture_file import Fixture
 from amzcancel.testing._replay import ReplayTransport
 from amzcancel.transport import (
@@ -25,7 +25,7 @@ from amzcancel.transport import (
 )
 
 if TYPE_CHECKING:
-    from amzcancel.sync.facade import Api, OrderSync
+    from amzcancel.sync import Api, OrderSync
 
 __all__ = [
     "REPLAY_ENDPOINT",
@@ -156,7 +156,7 @@ def replay_order_sync(
 
     Added in 0.1.0.
     """
-    from amzcancel.sync.facade import OrderSync
+    from amzcancel.sync import OrderSync
 
     transport = replay_transport(fixture)
     if api == "mws":

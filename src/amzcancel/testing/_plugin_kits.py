@@ -13,9 +13,14 @@ from typing import Any, TypeVar
 
 import httpx
 
-from amzcancel._clock import FakeClock
-from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
-from amzcancel.sync.facade import SANDBOX_ENDPOINT, Api, OrderSync
+from amzcancel.clock import FakeClock
+from amzcancel.sandbox import (
+    SANDBOX_ENDPOINT,
+    SANDBOX_LWA_CREDENTIALS,
+    SANDBOX_MWS_CREDENTIALS,
+    Marketplace,
+)
+from amzcancel.sync import Api, OrderSync
 from amzcancel.testing import shapes
 from amzcancel.testing._clients import (
     REPLAY_ENDPOINT,
@@ -227,9 +232,8 @@ class SandboxKit(_Closing):
 
     def order_sync(self, *, store: Any = None, api: Api = "auto", **options: Any) -> OrderSync:
         """An :class:`OrderSync` against the marketplace (store under ``tmp_path`` by default)."""
-        sync = OrderSync.sandbox(
+        sync = self.marketplace.order_sync(
             store=store if store is not None else self.tmp_path / "amzcancel-sandbox.db",
-            marketplace=self.marketplace,
             api=api,
             **options,
         )

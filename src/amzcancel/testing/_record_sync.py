@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.testing._recorder import RecordingTransport
 from amzcancel.testing._redact import Redactor
 
 if TYPE_CHECKING:
     from amzcancel.sandbox import Marketplace
-    from amzcancel.sync._result import SyncResult
-    from amzcancel.sync.facade import Api
+    from amzcancel.sync import Api, SyncResult
     from amzcancel.transport import LwaCredentials, MwsCredentials
 
 __all__ = ["RecordResult", "record_sync"]
@@ -94,13 +93,7 @@ def record_sync(
 
     Added in 0.1.0.
     """
-    from amzcancel.sync.facade import (
-        SANDBOX_ACCOUNT,
-        SANDBOX_DEFAULTS,
-        SANDBOX_ENDPOINT,
-        OrderSync,
-        _sandbox_clock,
-    )
+    from amzcancel.sync import OrderSync
 
     options: dict[str, Any] = {"api": api, "since": since, "paths": paths, "region": region}
     if marketplaces:
@@ -108,14 +101,20 @@ def record_sync(
     inner: httpx.AsyncBaseTransport | None = None
     clock: Clock = SystemClock()
     if sandbox or marketplace is not None:
-        from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
+        from amzcancel.sandbox import (
+            SANDBOX_ACCOUNT,
+            SANDBOX_ENDPOINT,
+            SANDBOX_LWA_CREDENTIALS,
+            SANDBOX_MWS_CREDENTIALS,
+            Marketplace,
+        )
 
         credentials = SANDBOX_MWS_CREDENTIALS if api == "mws" else SANDBOX_LWA_CREDENTIALS
         options["account"] = SANDBOX_ACCOUNT
         if endpoint is None:
             # Simulated time, as for `amzcancel sync --sandbox`: rate-limit waits pass at once
             # (on the real clock, v0 and MWS item calls took minutes).
-            mp = marketplace or Marketplace(clock=_sandbox_clock(), **SANDBOX_DEFAULTS)
+            mp = marketplace or Marketplace.demo()
             inner, clock = mp.transport(), mp.clock
             endpoint = SANDBOX_ENDPOINT
         lwa_endpoint = lwa_endpoint or endpoint.rstrip("/") + "/auth/o2/token"

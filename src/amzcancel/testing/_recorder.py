@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.testing._fixture_file import (
     Body,
     Exchange,

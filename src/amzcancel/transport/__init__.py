@@ -12,6 +12,7 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
+from amzcancel._bucket import TokenBucket
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._constants import (
     DEFAULT_MAX_RETRIES,
@@ -35,6 +36,7 @@ from amzcancel.transport._mws import AsyncMwsClient, MwsClient
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._retry import RetryPolicy
+from amzcancel.transport._sigv2 import sign_v2
 from amzcancel.transport._spapi import AsyncSpApiClient, SpApiClient
 from amzcancel.transport._stats import TransportStats
 
@@ -59,9 +61,11 @@ __all__ = [
     "RetryPolicy",
     "SpApiClient",
     "SyncPager",
+    "TokenBucket",
     "TransportStats",
     "mws_endpoint",
     "region_for_marketplace",
     "region_for_marketplaces",
+    "sign_v2",
     "spapi_endpoint",
 ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import AuthError, make_api_error
 from amzcancel.transport._constants import (
     LWA_TOKEN_URL,

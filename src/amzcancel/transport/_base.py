@@ -2,7 +2,7 @@
 
 A *protocol* knows one API's wire rules: how a request is authenticated (an LWA token header
 for SP-API, a Signature V2 for MWS) and how an error answer is read. The sync and async
-engines (``_engine.py``) only send, sleep and acquire.
+senders (``_sender.py``) only send, sleep and acquire.
 
 Added in 0.1.0.
 """
@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.errors import (
     APIError,
     AuthError,

@@ -16,13 +16,13 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._base import ApiCall, WireProtocol
-from amzcancel.transport._engine import AsyncEngine, EngineCore, SyncEngine
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._retry import RetryPolicy
+from amzcancel.transport._sender import AsyncSender, Sender, SenderCore
 from amzcancel.transport._stats import TransportStats
 
 __all__ = [
@@ -119,11 +119,11 @@ class BaseClient:
             max_retry_seconds=max_retry_seconds,
         )
 
-    def _engine_core(
+    def _sender_core(
         self, protocol: WireProtocol, *, partner: str, auth: LwaAuth | None
-    ) -> EngineCore:
+    ) -> SenderCore:
         opts = self._options
-        return EngineCore(
+        return SenderCore(
             protocol=protocol,
             limiter=opts.rate_limiter,
             partner=partner,
@@ -158,13 +158,13 @@ class BaseClient:
 class SyncClient(BaseClient):
     """A blocking client's sending and closing, over one :class:`httpx.Client`."""
 
-    def _connect(self, core: EngineCore, transport: httpx.BaseTransport | None) -> None:
+    def _connect(self, core: SenderCore, transport: httpx.BaseTransport | None) -> None:
         self._http = httpx.Client(transport=transport, timeout=self._options.timeout)
-        self._engine = SyncEngine(core, self._http)
+        self._sender = Sender(core, self._http)
 
     def call(self, call: ApiCall[R]) -> R:
         """Send a prepared call and parse its answer (used by the resource namespaces)."""
-        return call.parse(self._engine.send(call.spec).content)
+        return call.parse(self._sender.send(call.spec).content)
 
     def with_options(self, **overrides: Any) -> Self:
         """A new client with some constructor arguments changed (same seller's limiter).
@@ -192,13 +192,13 @@ class SyncClient(BaseClient):
 class AsyncClient(BaseClient):
     """An async client's sending and closing, over one :class:`httpx.AsyncClient`."""
 
-    def _connect(self, core: EngineCore, transport: httpx.AsyncBaseTransport | None) -> None:
+    def _connect(self, core: SenderCore, transport: httpx.AsyncBaseTransport | None) -> None:
         self._http = httpx.AsyncClient(transport=transport, timeout=self._options.timeout)
-        self._engine = AsyncEngine(core, self._http)
+        self._sender = AsyncSender(core, self._http)
 
     async def call(self, call: ApiCall[R]) -> R:
         """Send a prepared call and parse its answer (used by the resource namespaces)."""
-        response = await self._engine.send(call.spec)
+        response = await self._sender.send(call.spec)
         return call.parse(response.content)
 
     def with_options(self, **overrides: Any) -> Self:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.transport import _mws_orders as ops
 from amzcancel.transport._base import MwsProtocol
 from amzcancel.transport._client_base import (
@@ -75,7 +75,7 @@ class _MwsBase(BaseClient):
             if endpoint
             else mws_endpoint(region, marketplace_id=marketplace_id)
         )
-        self._core = self._engine_core(
+        self._core = self._sender_core(
             MwsProtocol(self.endpoint, self.credentials, self.clock),
             partner=f"mws-{self.credentials.seller_id}",
             auth=None,

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Mapping
 
 from amzcancel._bucket import TokenBucket
-from amzcancel._clock import Clock, SystemClock
+from amzcancel.clock import Clock, SystemClock
 from amzcancel.transport._constants import (
     MWS_RATE_LIMITS,
     PACING_MARGIN_SECONDS,
@@ -58,7 +58,7 @@ class RateLimiter:
     slot.
 
     Args:
-        clock: the clock waits run on; :class:`~amzcancel._clock.SystemClock` by default.
+        clock: the clock waits run on; :class:`~amzcancel.clock.SystemClock` by default.
         limits: operation name -> :class:`RateLimit`; defaults to Amazon's documented SP-API
             and MWS usage plans. Operations not in the table are not paced.
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import tenacity
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.errors import (
     APIError,
     ConnectionFailed,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._base import RequestSpec, SpApiProtocol
 from amzcancel.transport._client_base import (
@@ -72,7 +72,7 @@ class _SpApiBase(BaseClient):
         )
         lwa_url = normalize_endpoint(lwa_endpoint) if lwa_endpoint else LWA_TOKEN_URL
         self.auth = LwaAuth(self.credentials, token_url=lwa_url, clock=self.clock, stats=self.stats)
-        self._core = self._engine_core(
+        self._core = self._sender_core(
             SpApiProtocol(self.endpoint, self.clock),
             partner=self.credentials.partner_key,
             auth=self.auth,
@@ -175,7 +175,7 @@ class SpApiClient(_SpApiBase, SyncClient):
 
         Added in 0.1.0.
         """
-        return self._engine.send(
+        return self._sender.send(
             self._spec(
                 method,
                 path,
@@ -234,7 +234,7 @@ class AsyncSpApiClient(_SpApiBase, AsyncClient):
 
         Added in 0.1.0.
         """
-        return await self._engine.send(
+        return await self._sender.send(
             self._spec(
                 method,
                 path,

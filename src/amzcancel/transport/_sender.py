@@ -1,6 +1,6 @@
 """The sending half: pace, authenticate, send, classify, retry. Sync and async drivers.
 
-Everything that decides lives in :class:`EngineCore` (shared); the two drivers differ only in
+Everything that decides lives in :class:`SenderCore` (shared); the two drivers differ only in
 how they wait and send. Order of one attempt: wait for a rate-limit token, take an access token,
 send, read ``x-amzn-RateLimit-Limit``, classify. A 403 "Unauthorized" for a cached token causes
 one refresh and one repeat inside the attempt; transient faults are retried by tenacity around
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import httpx
 
-from amzcancel._clock import Clock
+from amzcancel.clock import Clock
 from amzcancel.errors import APIError, InvalidInputError, ThrottledError
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._base import RequestSpec, WireProtocol, map_transport_error
@@ -25,12 +25,12 @@ from amzcancel.transport._ratelimit import RateLimiter, parse_rate_limit_header
 from amzcancel.transport._retry import RetryPolicy
 from amzcancel.transport._stats import TransportStats
 
-__all__ = ["AsyncEngine", "EngineCore", "SyncEngine"]
+__all__ = ["AsyncSender", "Sender", "SenderCore"]
 
 logger = logging.getLogger("amzcancel.transport")
 
 
-class EngineCore:
+class SenderCore:
     """The decisions shared by both drivers (no I/O)."""
 
     def __init__(
@@ -121,10 +121,10 @@ class EngineCore:
         self.stats.record_wait(spec.operation, waited)
 
 
-class SyncEngine:
+class Sender:
     """Blocking driver over an :class:`httpx.Client`."""
 
-    def __init__(self, core: EngineCore, http: httpx.Client) -> None:
+    def __init__(self, core: SenderCore, http: httpx.Client) -> None:
         self.core = core
         self.http = http
 
@@ -168,10 +168,10 @@ class SyncEngine:
         return self._raw_send(request)
 
 
-class AsyncEngine:
+class AsyncSender:
     """Async driver over an :class:`httpx.AsyncClient`."""
 
-    def __init__(self, core: EngineCore, http: httpx.AsyncClient) -> None:
+    def __init__(self, core: SenderCore, http: httpx.AsyncClient) -> None:
         self.core = core
         self.http = http
 

@@ -1,9 +1,15 @@
 """Clocks: the real one, and a fake one tests and the sandbox can drive.
 
 Everything that waits or reads the time (rate limiter, retries, sync windows, sandbox) takes a
-:class:`Clock`, so tests run on simulated time and never sleep.
+:class:`Clock`, so tests run on simulated time and never sleep::
 
-Added in 0.1.0.
+    from datetime import timedelta
+    from amzcancel.clock import FakeClock
+
+    clock = FakeClock()
+    clock.advance(timedelta(minutes=5))     # or clock.advance(300)
+
+Added in 0.1.0 (as ``amzcancel._clock``; public as ``amzcancel.clock`` since 0.2.0).
 """
 
 from __future__ import annotations
@@ -93,8 +99,10 @@ class FakeClock:
         with self._lock:
             return self._elapsed
 
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds``."""
+    def advance(self, seconds: float | timedelta) -> None:
+        """Move the clock forward by ``seconds`` (a number of seconds or a timedelta)."""
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
         if seconds < 0:
             raise ValueError("a clock cannot go back")
         with self._lock:
