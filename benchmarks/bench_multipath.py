@@ -12,7 +12,7 @@ in real time:
   after it (they spend their time waiting for tokens, so they barely share the CPU).
 
 It prints each run's wall time, requests per operation and 429s; the bucket-math limit of the
-multi-path schedule (:func:`amzcancel.sync._schedule_math.simulate_multipath`: zero latency,
+multi-path schedule (:func:`benchmarks/schedule_math.py simulate_multipath`: zero latency,
 every call the moment its bucket allows); the speed-up over the best single path; and a text
 timeline of each bucket's use in the multi-path run and in the simulation.
 """
@@ -27,9 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from _served import served_sync, warm_up
+from schedule_math import simulate_multipath, single_path_seconds
 
-from amzcancel.sync._schedule_math import simulate_multipath, single_path_seconds
-from amzcancel.sync._scheduler import PATH_ORDER_ITEMS, PATH_SEARCH
+from amzcancel.sync._paths import PATH_ORDER_ITEMS, PATH_SEARCH
 
 OPERATIONS = ("searchOrders", "getOrders", "getOrder", "getOrderItems")
 SHADES = " .:-=+*#%@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,12 @@ settings.register_profile(
 settings.load_profile("ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The bucket-math schedule simulation lives with the benchmarks (it is not part of the package);
+# the scheduler's tests hold the real scheduler against it.
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+if str(BENCHMARKS) not in sys.path:
+    sys.path.insert(0, str(BENCHMARKS))
 
 _SCRUBBED_PREFIXES = ("LWA_", "SP_API_", "MWS_", "AMZCANCEL_")
 

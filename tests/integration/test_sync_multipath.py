@@ -16,14 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+from schedule_math import simulate_multipath, single_path_seconds
 
 from amzcancel.cli import main
 from amzcancel.clock import FakeClock
 from amzcancel.sandbox import SANDBOX_ENDPOINT, SANDBOX_LWA_CREDENTIALS, Marketplace
 from amzcancel.sync import OrderSync, SqliteStore, Store
+from amzcancel.sync._paths import ALL_PATHS, PATH_ORDER_ITEMS, PATH_SEARCH
 from amzcancel.sync._result import SyncResult
-from amzcancel.sync._schedule_math import simulate_multipath, single_path_seconds
-from amzcancel.sync._scheduler import ALL_PATHS, PATH_ORDER_ITEMS, PATH_SEARCH
 
 ACCOUNT = "t"
 

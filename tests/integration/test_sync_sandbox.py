@@ -244,3 +244,48 @@ def test_cli_over_http_keeps_secrets_out_of_output(
     for secret in (SANDBOX_LWA_CLIENT_SECRET, SANDBOX_LWA_REFRESH_TOKEN):
         assert secret not in text
     assert "Atza|" not in text  # no access token either
+
+
+@pytest.mark.parametrize("api", ["auto", "v0"])
+def test_one_order_sync_fetches_its_token_once_over_many_runs(tmp_path: Path, api: str) -> None:
+    """Five ``run_once()`` calls of one OrderSync over HTTP ask LWA for one access token.
+
+    The sync keeps its client (token, connection pool, buckets) for its life; each run used to
+    build and close its own, fetching a token per run (about 20 an hour in ``run_forever``).
+    """
+    mp = Marketplace(seed=5, orders=40, clock=FakeClock())
+    with mp.serve(port=0) as base_url, http_sync(mp, base_url, tmp_path / "s.db", api) as sync:
+        for _ in range(5):
+            sync.run_once()
+            mp.advance(timedelta(minutes=3))
+        assert pending_map(sync) == mp.truth().buyer_cancel_requests
+    assert mp.truth().tokens_issued == 1
+
+
+def test_a_closed_order_sync_refuses_to_run(tmp_path: Path) -> None:
+    """After close() a run is a ConfigError, not a half-built client."""
+    from amzcancel.errors import ConfigError
+
+    sync = Marketplace(seed=5, orders=5, clock=FakeClock()).order_sync(store=tmp_path / "s.db")
+    sync.run_once()
+    sync.close()
+    sync.close()  # twice is fine
+    with pytest.raises(ConfigError, match="closed"):
+        sync.run_once()
+
+
+def test_arun_once_in_one_event_loop_keeps_one_client(tmp_path: Path) -> None:
+    """From asyncio, runs in one loop share one client; ``async with`` closes it."""
+    import asyncio
+
+    mp = Marketplace(seed=5, orders=20, clock=FakeClock())
+    sync = mp.order_sync(store=tmp_path / "s.db")
+
+    async def main() -> None:
+        async with sync:
+            for _ in range(3):
+                await sync.arun_once()
+                mp.advance(timedelta(minutes=3))
+
+    asyncio.run(main())
+    assert mp.truth().tokens_issued == 1

@@ -255,7 +255,8 @@ def test_failed_item_fetch_raises_plainly_and_keeps_the_cursor(store: SqliteStor
     api.item_errors["111-0000000-0000004"] = ServerError("boom", status_code=503)
     with pytest.raises(ServerError):
         asyncio.run(engine_for(store, api, clock=clock).run())
-    assert store.get_cursor(CursorKey("acct", "spapi-v0", (MP,))) is None
+    # The cursor stays at the first run's start: it did not move past what failed.
+    assert store.get_cursor(CursorKey("acct", "spapi-v0", (MP,))) == clock.now() - timedelta(days=2)
     del api.item_errors["111-0000000-0000004"]
     api.item_calls.clear()
     asyncio.run(engine_for(store, api, clock=clock).run())

@@ -51,15 +51,18 @@ def test_store_failure_mid_run_keeps_the_cursor_and_the_rerun_loses_nothing(
     """A write failing halfway leaves the old cursor; the rerun completes, events once each."""
     mp = Marketplace(seed=6, orders=150, clock=FakeClock())
     store = FailingStore(tmp_path / "s.db", fail_after=1)
+    start = mp.clock.now() - timedelta(days=8)
     sync = sandbox_sync(mp, store, api="v0")
     with pytest.raises(StoreError):
         sync.run_once()
     key = CursorKey("sandbox", "spapi-v0", ("ATVPDKIKX0DER",))
-    assert store.get_cursor(key) is None
+    assert store.get_cursor(key) == start  # where the first run started: it did not move
     stored_before = len(store.events(include_acked=True))
     assert stored_before > 0  # the first batch was written before the failure
     result = sync.run_once()
-    assert store.get_cursor(key) is not None
+    cursor = store.get_cursor(key)
+    assert cursor is not None
+    assert cursor > start
     assert result.item_fetches < 150  # what was stored was not fetched again
     events = store.events(include_acked=True)
     keys = [(e.type, e.amazon_order_id, e.order_item_id) for e in events]

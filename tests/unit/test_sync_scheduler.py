@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from schedule_math import simulate_multipath, single_path_seconds
 
 from amzcancel.errors import ConfigError
-from amzcancel.sync._multipath import resolve_paths
-from amzcancel.sync._schedule_math import simulate_multipath, single_path_seconds
-from amzcancel.sync._scheduler import (
+from amzcancel.sync._paths import (
     ALL_PATHS,
     PATH_GET_ORDER,
     PATH_ORDER_ITEMS,
     PATH_SEARCH,
-    WorkPool,
+    resolve_paths,
 )
+from amzcancel.sync._workpool import WorkPool
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -124,19 +124,60 @@ def test_an_order_listed_inside_an_active_claim_is_left_to_it() -> None:
     assert claim is not None
     assert not pool.has_free
     pool.offer("between", at(1) + timedelta(milliseconds=500), None, changed=True)
-    assert pool.state_of("between") == "claimed"
+    assert "between" in claim.expected  # it falls inside the active claim: the claim's work
     assert pool.take_oldest() is None
     assert pool.finish(claim) == sorted(claim.expected)  # nothing came back: all free again
 
 
 def test_a_page_does_not_refetch_what_a_per_id_path_is_fetching() -> None:
-    """receive() refuses an order a per-id fetch holds, and accepts new ones once."""
+    """receive() refuses an order a per-id fetch holds, an older copy and an unchanged one."""
     pool = listed_pool(2)
     order_id, _ = pool.take_oldest() or ("", None)
     assert not pool.receive(order_id, at(0), None)
     assert pool.receive("unlisted", at(5), None)
-    assert not pool.receive("unlisted", at(5), None)
     assert pool.receive("unlisted", at(6), None)  # a later version is new work
+    assert not pool.receive("unlisted", at(5), None)  # an older copy is not
+    pool.offer("stored", at(7), None, changed=False)
+    assert not pool.receive("stored", at(7), None)  # unchanged since stored: nothing to write
+
+
+def test_a_second_copy_at_the_same_time_is_stored_too() -> None:
+    """Two pages may carry one order twice at one time; the second copy may hold a request.
+
+    The pool lets it through (the store merges the copies without withdrawing a request).
+    """
+    pool: WorkPool[None] = WorkPool()
+    assert pool.receive("twice", at(5), None)
+    assert pool.receive("twice", at(5), None)
+
+
+def test_no_claim_reaches_past_the_window() -> None:
+    """An order listed with a time past the window's end is never inside a claim.
+
+    Listings return orders whose document is newer than the bound asked for; a claim ending at
+    such an order's time would ask searchOrders past the window (a 400 from Amazon).
+    """
+    pool: WorkPool[None] = WorkPool(until=at(10))
+    for i in (1, 2, 3):
+        pool.offer(f"in-{i}", at(i), None, changed=True)
+    pool.offer("past", at(500), None, changed=True)
+    pool.listing_complete = True
+    claim = pool.claim()
+    assert claim is not None
+    assert claim.before <= at(10)
+    assert claim.expected == {"in-1", "in-2", "in-3"}
+    assert pool.claim() is None  # the order past the window is left to a per-id path
+    assert pool.take_oldest() == ("past", None)
+
+
+def test_what_no_claim_may_reach_is_left_to_the_next_window() -> None:
+    """With no per-id path left, orders past the window are dropped: the next window has them."""
+    pool: WorkPool[None] = WorkPool(until=at(10))
+    pool.offer("past", at(500), None, changed=True)
+    pool.listing_complete = True
+    assert not pool.finished
+    assert pool.leave_beyond_window() == ["past"]
+    assert pool.finished
 
 
 def test_finished_needs_the_listing_to_end_and_every_fetch_to_complete() -> None:

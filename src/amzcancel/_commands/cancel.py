@@ -34,6 +34,7 @@ from amzcancel.feeds import (
 )
 from amzcancel.models import Order
 from amzcancel.policy import CancelDecision, approve_cancellation, parse_cancel_reason
+from amzcancel.sync import DEFAULT_MARKETPLACE
 from amzcancel.transport import Region, SpApiClient, region_for_marketplaces
 
 __all__ = ["ENV_SELLER_ID", "register"]
@@ -43,7 +44,6 @@ ENV_SELLER_ID = "SP_API_SELLER_ID"
 
 logger = logging.getLogger("amzcancel.cli.cancel")
 
-DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 # Orders 2026-01-01 returns the order status only with FULFILLMENT, the buyer's request only
 # with CANCELLATION; the policy needs both.
 _INCLUDED_DATA_2026 = ("CANCELLATION", "FULFILLMENT")

@@ -17,7 +17,7 @@ from rich.table import Table
 from amzcancel.errors import StoreError
 from amzcancel.models import format_utc
 from amzcancel.policy import allowed_cancel_reasons, recommended_reason
-from amzcancel.sync._protocol import PendingRequest
+from amzcancel.sync import PendingRequest
 from amzcancel.sync.store import DEFAULT_STORE_PATH, SqliteStore
 
 __all__ = ["pending_row", "register", "run"]

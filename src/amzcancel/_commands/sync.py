@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
 from amzcancel._commands._options import add_paths, add_region, refuse_endpoints_with_sandbox
-from amzcancel.sync._result import SyncProgress, SyncResult
+from amzcancel.sync import SyncProgress, SyncResult
 
 __all__ = ["register"]
 
@@ -74,7 +74,7 @@ def _parse_since(text: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     """Run one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.sync.facade import DEFAULT_MARKETPLACE, OrderSync
+    from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
 
     options: dict[str, Any] = {
         "store": args.store,

@@ -130,6 +130,14 @@ class SyncResult:
     """Orders stored through each path of a multi-path run."""
     rate_limit_wait_seconds_by_operation: Mapping[str, float] = field(default_factory=dict)
     """Pacing time per operation."""
+    error: str | None = None
+    """Why the run failed, or ``None`` when it succeeded. A failed run's figures count what it
+    read and stored before the failure (the store keeps it; the cursor did not move past it)."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the run succeeded."""
+        return self.error is None
 
     def to_json(self) -> dict[str, Any]:
         """The ``amzcancel sync --json`` summary object."""
@@ -157,4 +165,5 @@ class SyncResult:
             "rate_limit_wait_seconds_by_operation": {
                 op: round(s, 3) for op, s in self.rate_limit_wait_seconds_by_operation.items()
             },
+            "error": self.error,
         }

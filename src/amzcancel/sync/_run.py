@@ -102,8 +102,13 @@ class RunLedger:
             self._refresh()
             self._on_progress(self.progress)
 
-    def result(self, pending: Sequence[object]) -> SyncResult:
-        """The run's summary; ``pending`` are the account's open requests after the run."""
+    def result(
+        self, pending: Sequence[object], *, error: BaseException | None = None
+    ) -> SyncResult:
+        """The run's summary; ``pending`` are the account's open requests after the run.
+
+        ``error`` is what ended a failed run: the summary then counts what was stored before.
+        """
         ops = self._refresh()
         p = self.progress
         return SyncResult(
@@ -128,6 +133,7 @@ class RunLedger:
             paths=p.paths,
             orders_by_path=dict(p.orders_by_path),
             rate_limit_wait_seconds_by_operation=dict(p.rate_limit_wait_seconds_by_operation),
+            error=None if error is None else (str(error) or type(error).__name__),
         )
 
 

@@ -4,6 +4,11 @@ The engine only needs two things from an API: a page of orders updated in a wind
 items of one order. Orders 2026-01-01 returns items inline (``items_inline``), so the engine
 never asks it for items; SP-API v0 and MWS list orders without items.
 
+API names come in one vocabulary, mapped here once: what a user chooses (:data:`Api`:
+``auto``, ``2026``, ``v0``, ``mws``) and the source each choice reads, whose
+:class:`~amzcancel.models.Source` value (``spapi-2026``, ``spapi-v0``, ``mws``) names it in
+cursor keys and summaries.
+
 Added in 0.1.0.
 """
 
@@ -12,10 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from amzcancel.errors import InvalidInputError
-from amzcancel.models import OrderItem, OrdersPage
+from amzcancel.models import OrderItem, OrdersPage, Source
+from amzcancel.transport import ORDERS_2026_INCLUDED_DATA
 
 if TYPE_CHECKING:
     from amzcancel.sync._window import Window
@@ -25,6 +31,10 @@ __all__ = [
     "API_MWS",
     "API_SPAPI_2026",
     "API_SPAPI_V0",
+    "INCLUDED_DATA_2026",
+    "LISTING_SOURCES",
+    "SOURCE_OF_API",
+    "Api",
     "MwsSource",
     "OrderSource",
     "SpApi2026Source",
@@ -33,14 +43,27 @@ __all__ = [
 
 _log = logging.getLogger("amzcancel.sync")
 
-API_SPAPI_2026 = "spapi-2026"
-API_SPAPI_V0 = "spapi-v0"
-API_MWS = "mws"
+Api = Literal["auto", "2026", "v0", "mws"]
+"""Which orders API to read: ``auto`` prefers Orders 2026-01-01 and falls back to v0."""
+
+SOURCE_OF_API: dict[str, Source] = {
+    "2026": Source.SPAPI_2026,
+    "v0": Source.SPAPI_V0,
+    "mws": Source.MWS,
+}
+"""The source each pinned API choice reads."""
+
+API_SPAPI_2026 = Source.SPAPI_2026.value
+API_SPAPI_V0 = Source.SPAPI_V0.value
+API_MWS = Source.MWS.value
+
+LISTING_SOURCES: tuple[str, ...] = (API_SPAPI_2026, API_SPAPI_V0, API_MWS)
+"""Every API that lists orders by last-update time (and so keeps a cursor)."""
 
 # Orders 2026-01-01: "The token will expire after 24 hours" (searchOrders, paginationToken).
 _PAGINATION_TOKEN_LIFETIME = timedelta(hours=24)
 
-INCLUDED_DATA_2026 = ("CANCELLATION", "FULFILLMENT")
+INCLUDED_DATA_2026 = ORDERS_2026_INCLUDED_DATA
 """What searchOrders must include: the buyer's cancel request (``CANCELLATION``) and the order
 and item fulfilment status (``FULFILLMENT``), without which an order's status is unknown and a
 request on a shipped order would look open."""

@@ -13,6 +13,8 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +25,10 @@ __all__ = [
     "DEFAULT_SAFETY",
     "Window",
     "next_window",
+    "reached_bound",
 ]
+
+_log = logging.getLogger("amzcancel.sync")
 
 AMAZON_MIN_LAG = timedelta(minutes=2)
 """Amazon refuses a ``LastUpdatedBefore`` later than this before the request time."""
@@ -89,3 +94,25 @@ def next_window(
     before = (now - AMAZON_MIN_LAG - safety).replace(microsecond=0)
     after = cursor - overlap if cursor is not None else since or now - lookback
     return Window(after=after, before=before)
+
+
+def reached_bound(echoes: Iterable[datetime], window: Window) -> datetime:
+    """How far a window's listing really reached: the next cursor.
+
+    Amazon echoes the upper bound it applied (``LastUpdatedBefore``); it may be earlier than the
+    one asked for (a bound too close to its "now" is lowered), and then the earliest echo is
+    what was covered. An echo outside the window is not believed: one later than the bound asked
+    for cannot have been applied, and one before the window's start (a server echoing
+    2001-01-01) would move the cursor back and make the next run re-read years.
+    """
+    reached = window.before
+    for echo in echoes:
+        if echo < window.after:
+            _log.warning(
+                "ignoring an echoed upper bound %s before the window's start %s",
+                echo.isoformat(),
+                window.after.isoformat(),
+            )
+        elif echo < reached:
+            reached = echo
+    return reached

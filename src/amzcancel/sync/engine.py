@@ -10,9 +10,12 @@ One run, per group of marketplaces (at most 50, Amazon's limit per listing call)
 4. An order is written only together with its items, in small batches; the cursor (the upper
    bound Amazon echoed) is committed with the last batch, after everything the window covered
    is stored. A kill at any point leaves the old cursor: the rerun reads the window again and
-   skips what is already stored; the store's diffing keeps events exactly-once.
+   skips what is already stored; the store's diffing keeps events exactly-once. A run that
+   fails writes what it had fetched before it raises (the cursor stays).
 5. An expired page token restarts the window from the same lower bound, covering the first half
    first, so a backlog too long for one token's lifetime still makes durable progress.
+6. A first run records where it starts before it reads anything, so a failed first run does not
+   move the start of the next one forward (an order updated in between would be lost).
 
 Added in 0.1.0.
 """
@@ -28,16 +31,19 @@ from amzcancel.clock import Clock
 from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
-from amzcancel.sync._multipath import MultiPathCoverer, SearchUnavailableError
+from amzcancel.sync._listing import ListingGuard
+from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._paths import SearchUnavailableError
 from amzcancel.sync._protocol import CursorKey, Store
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync._run import RunLedger, api_refused, bounds, first_error
-from amzcancel.sync._sources import API_SPAPI_2026, OrderSource
+from amzcancel.sync._sources import API_SPAPI_2026, LISTING_SOURCES, OrderSource
 from amzcancel.sync._window import (
     DEFAULT_OVERLAP,
     DEFAULT_SAFETY,
     Window,
     next_window,
+    reached_bound,
 )
 
 __all__ = ["DEFAULT_CONCURRENCY", "MAX_MARKETPLACES_PER_CALL", "SyncEngine"]
@@ -126,6 +132,8 @@ class SyncEngine:
         self._on_progress = on_progress
         self._stats = stats
         self._multipath = multipath
+        self.last_result: SyncResult | None = None
+        """The summary of the last run, also when it failed (``error`` says why)."""
 
     @property
     def api(self) -> str:
@@ -150,22 +158,40 @@ class SyncEngine:
             self._marketplace_ids[i : i + MAX_MARKETPLACES_PER_CALL]
             for i in range(0, len(self._marketplace_ids), MAX_MARKETPLACES_PER_CALL)
         ]
-        for group in groups:
-            await self._sync_group(run, group)
-        return run.result(self._store.pending_requests(account=self._account))
+        try:
+            for group in groups:
+                await self._sync_group(run, group)
+        except Exception as exc:
+            self.last_result = run.result(self._open_requests(), error=exc)
+            raise
+        self.last_result = run.result(self._store.pending_requests(account=self._account))
+        return self.last_result
+
+    def _open_requests(self) -> list[object]:
+        """The open requests after a failed run; a failing store must not hide the first error."""
+        try:
+            return list(self._store.pending_requests(account=self._account))
+        except Exception:
+            _log.debug("could not count open requests after a failed run", exc_info=True)
+            return []
 
     async def _sync_group(self, run: RunLedger, marketplace_ids: tuple[str, ...]) -> None:
         while True:
             source = self._sources[0]
             run.progress.api = source.api
             key = CursorKey(self._account, source.api, marketplace_ids)
+            cursor = self._cursor_for(key)
             window = next_window(
-                cursor=self._cursor_for(key),
+                cursor=cursor,
                 now=self._clock.now(),
                 since=self._since,
                 overlap=self._overlap,
                 safety=self._safety,
             )
+            if cursor is None and not window.is_empty:
+                # Where this first run starts, kept before anything is read: a rerun after a
+                # failure starts here too instead of "7 days before its own now".
+                self._store.set_cursor(key, window.after)
             if window.is_empty:
                 run.windows.append(WindowRecord(source.api, marketplace_ids, *bounds(window), None))
                 return
@@ -189,7 +215,7 @@ class SyncEngine:
             return cursor
         others = [
             self._store.get_cursor(CursorKey(key.account, api, key.marketplace_ids))
-            for api in ("spapi-2026", "spapi-v0", "mws")
+            for api in LISTING_SOURCES
             if api != key.api
         ]
         found = [c for c in others if c is not None]
@@ -240,14 +266,24 @@ class SyncEngine:
         try:
             expired = await self._read_pages(run, source, key, part, applier, scheduled, echoes)
         except BaseExceptionGroup as group:
-            raise first_error(group) from None
+            error = first_error(group)
+            if isinstance(error, Exception):
+                applier.flush()  # what was fetched is kept; the cursor stays where it was
+            raise error from None
+        except Exception:
+            applier.flush()  # what was fetched is kept; the cursor stays where it was
+            raise
         if expired:
             applier.flush()
             raise _TokenExpiredError
-        # Amazon applied the earliest bound it echoed; never move past what was asked for.
-        reached = min([*echoes, part.before])
-        applier.flush(cursor=(key, reached))
+        reached = reached_bound(echoes, part)
+        applier.flush(cursor=(key, self._not_back(key, reached)))
         return reached
+
+    def _not_back(self, key: CursorKey, reached: datetime) -> datetime:
+        """The cursor to commit: ``reached``, or the stored cursor if that is later."""
+        stored = self._store.get_cursor(key)
+        return reached if stored is None or reached >= stored else stored
 
     async def _cover_paths(
         self,
@@ -267,7 +303,10 @@ class SyncEngine:
             if not self._confirmed and len(self._sources) > 1:
                 raise _SourceUnavailableError from None
             raise exc.__cause__ or exc from None
-        applier.flush(cursor=(key, reached))
+        except Exception:
+            applier.flush()  # what was fetched is kept; the cursor stays where it was
+            raise
+        applier.flush(cursor=(key, self._not_back(key, reached)))
         return reached
 
     async def _read_pages(
@@ -283,6 +322,7 @@ class SyncEngine:
         """Read every page of ``part``; True when a page token expired on the way."""
         slots = asyncio.Semaphore(self._concurrency)
         expired = False
+        guard = ListingGuard(f"{source.api} {part.after.isoformat()}..{part.before.isoformat()}")
         async with asyncio.TaskGroup() as tasks:
             token: str | None = None
             token_at = self._clock.now()
@@ -296,7 +336,7 @@ class SyncEngine:
                 run.progress.orders_seen += len(page.orders)
                 if page.last_updated_before is not None:
                     echoes.append(page.last_updated_before)
-                for order in self._changed(page.orders, scheduled):
+                for order in self._changed(page.orders, scheduled, inline=source.items_inline):
                     run.progress.orders_changed += 1
                     if source.items_inline:
                         run.progress.items_seen += len(order.items)
@@ -306,9 +346,9 @@ class SyncEngine:
                     await slots.acquire()
                     tasks.create_task(self._fetch(run, source, order, slots, applier))
                 run.emit()
-                if not page.next_token:
+                token, token_at = guard.next_token(page.orders, page.next_token), received_at
+                if token is None:
                     break
-                token, token_at = page.next_token, received_at
         return expired
 
     async def _list_page(
@@ -340,9 +380,15 @@ class SyncEngine:
             raise
 
     def _changed(
-        self, orders: Sequence[Order], scheduled: dict[str, datetime | None]
+        self, orders: Sequence[Order], scheduled: dict[str, datetime | None], *, inline: bool
     ) -> list[Order]:
-        """The orders that are new or changed since stored (and not already taken this window)."""
+        """The orders that are new or changed since stored (and not already taken this window).
+
+        With items ``inline`` (nothing to fetch), a second copy at the same time as one already
+        taken this window is taken too: one order may be listed twice at one time with different
+        content (a buyer's request on one copy only); the store merges the copies without
+        withdrawing a request, and an identical copy writes nothing.
+        """
         ids = list(dict.fromkeys(o.amazon_order_id for o in orders))
         stored = self._store.stored_update_dates(self._account, ids) if ids else {}
         changed: list[Order] = []
@@ -350,9 +396,10 @@ class SyncEngine:
             oid, listed = order.amazon_order_id, order.last_update_date
             if listed is not None:
                 known = stored.get(oid)
-                if known is not None and known >= listed:
+                again = inline and oid in scheduled and scheduled[oid] == listed
+                if known is not None and (known > listed or (known == listed and not again)):
                     continue
-                if oid in scheduled and scheduled[oid] == listed:
+                if oid in scheduled and scheduled[oid] == listed and not inline:
                     continue
             scheduled[oid] = listed
             changed.append(order)

@@ -21,20 +21,28 @@ import asyncio
 import logging
 import math
 import os
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import httpx
 
 from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
-from amzcancel.sync._multipath import MultiPathCoverer, resolve_paths
+from amzcancel.sync._connection import ClientHolder
+from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._paths import ALL_PATHS, PATH_SEARCH, resolve_paths
 from amzcancel.sync._protocol import Event, PendingRequest, Store
 from amzcancel.sync._result import SyncProgress, SyncResult
-from amzcancel.sync._scheduler import ALL_PATHS, PATH_SEARCH
-from amzcancel.sync._sources import MwsSource, OrderSource, SpApi2026Source, SpApiV0Source
+from amzcancel.sync._sources import (
+    Api,
+    MwsSource,
+    OrderSource,
+    SpApi2026Source,
+    SpApiV0Source,
+)
 from amzcancel.sync._window import DEFAULT_OVERLAP, DEFAULT_SAFETY
 from amzcancel.sync.engine import DEFAULT_CONCURRENCY, SyncEngine
 from amzcancel.transport import (
@@ -51,9 +59,6 @@ from amzcancel.transport import (
 __all__ = ["DEFAULT_INTERVAL_SECONDS", "DEFAULT_MARKETPLACE", "Api", "OrderSync"]
 
 _log = logging.getLogger("amzcancel.sync")
-
-Api = Literal["auto", "2026", "v0", "mws"]
-"""Which orders API to read: ``auto`` prefers Orders 2026-01-01 and falls back to v0."""
 
 DEFAULT_MARKETPLACE = "ATVPDKIKX0DER"
 """amazon.com."""
@@ -127,7 +132,6 @@ class OrderSync:
         self._paths = resolve_paths(paths)
         if api != "auto" and self._paths != ALL_PATHS:
             raise ConfigError(f"paths apply to api 'auto'; api {api!r} reads one API alone")
-        self._multipath: MultiPathCoverer | None = None
         self._credentials = credentials
         # Resolve credentials before touching the store: a missing variable must not leave an
         # empty database file behind.
@@ -153,7 +157,15 @@ class OrderSync:
         self._transport = transport
         # One limiter for every run, so pacing carries over between runs of run_forever.
         self._limiter = RateLimiter(clock=self._clock)
-        self._only_v0 = False
+        self._connection: ClientHolder[AsyncMwsClient | AsyncSpApiClient] = ClientHolder()
+        # Dropped without close(): still end the client and the private loop.
+        self._finalizer = weakref.finalize(self, self._connection.close)
+        self._engine: SyncEngine | None = None
+        self._multipath: MultiPathCoverer | None = None
+        self._closed = False
+        self.last_result: SyncResult | None = None
+        """The summary of the last run, also of one that failed (its ``error`` says why, and
+        its figures count what was stored before the failure)."""
 
     @property
     def store(self) -> Store:
@@ -170,20 +182,54 @@ class OrderSync:
     def run_once(self) -> SyncResult:
         """Run one sync and return its summary (blocking; see :meth:`arun_once` for asyncio).
 
+        Every run of one OrderSync uses the same client: one access token (refreshed only when
+        Amazon says it expired, about hourly), one connection pool, one set of rate-limit
+        buckets. :meth:`close` (or the ``with`` block) ends them.
+
         Raises:
             ConfigError: called inside a running event loop (use ``await arun_once()``).
-            AmzCancelError: configuration, Amazon or store failure; nothing stored is lost.
+            AmzCancelError: configuration, Amazon or store failure. What the run fetched before
+                it failed is stored (see :attr:`last_result`); the cursor did not move past it.
         """
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.arun_once())
-        raise ConfigError(
-            "run_once() cannot run inside a running event loop; use 'await sync.arun_once()'"
-        )
+            pass
+        else:
+            raise ConfigError(
+                "run_once() cannot run inside a running event loop; use 'await sync.arun_once()'"
+            )
+        if self._closed:
+            raise ConfigError("this OrderSync is closed")
+        # One loop for every blocking run: the client's connections belong to it.
+        return self._connection.run(self.arun_once())
 
     async def arun_once(self) -> SyncResult:
-        """Run one sync inside a running event loop."""
+        """Run one sync inside a running event loop (the same client every run, as above).
+
+        A sync used from asyncio is closed with ``await sync.aclose()`` or ``async with``.
+        """
+        if self._closed:
+            raise ConfigError("this OrderSync is closed")
+        engine = await self._engine_for_this_loop()
+        try:
+            return await engine.run()
+        finally:
+            self.last_result = engine.last_result
+
+    @property
+    def multipath(self) -> MultiPathCoverer | None:
+        """The multi-path coverer of this sync's SP-API client (``None`` when it reads one API)."""
+        return self._multipath
+
+    async def _engine_for_this_loop(self) -> SyncEngine:
+        """The engine over this loop's client (made on first use in the loop, then kept)."""
+        client, made = self._connection.client_for_running_loop(self._make_client)
+        if made or self._engine is None:
+            self._engine = self._make_engine(client)
+        return self._engine
+
+    def _make_client(self) -> AsyncMwsClient | AsyncSpApiClient:
         credentials = self._resolved_credentials()
         common: dict[str, Any] = {
             "endpoint": self._endpoint,
@@ -192,23 +238,24 @@ class OrderSync:
             "clock": self._clock,
             "rate_limiter": self._limiter,
         }
-        sources: list[OrderSource]
-        client: AsyncMwsClient | AsyncSpApiClient
         if isinstance(credentials, MwsCredentials):
             # A marketplace's own MWS host where it has one (mws.amazonservices.jp...).
             first = self._marketplaces[0]
             known = first in MARKETPLACE_REGIONS
-            client = AsyncMwsClient(
+            return AsyncMwsClient(
                 credentials=credentials, marketplace_id=first if known else None, **common
             )
+        return AsyncSpApiClient(credentials=credentials, lwa_endpoint=self._lwa_endpoint, **common)
+
+    def _make_engine(self, client: AsyncMwsClient | AsyncSpApiClient) -> SyncEngine:
+        sources: list[OrderSource]
+        if isinstance(client, AsyncMwsClient):
             sources = [MwsSource(client)]
+            self._multipath = None
         else:
-            client = AsyncSpApiClient(
-                credentials=credentials, lwa_endpoint=self._lwa_endpoint, **common
-            )
             sources = self._spapi_sources(client)
             self._multipath = self._coverer(client, sources)
-        engine = SyncEngine(
+        return SyncEngine(
             store=self._store,
             sources=sources,
             account=self.account,
@@ -218,18 +265,6 @@ class OrderSync:
             multipath=self._multipath,
             **self._engine_options,
         )
-        try:
-            result = await engine.run()
-        finally:
-            if self._api == "auto" and engine.api == SpApiV0Source.api:
-                self._only_v0 = True
-            await client.aclose()
-        return result
-
-    @property
-    def multipath(self) -> MultiPathCoverer | None:
-        """The multi-path coverer of the last SP-API run (``None`` when a run read one API)."""
-        return self._multipath
 
     def _coverer(
         self, client: AsyncSpApiClient, sources: Sequence[OrderSource]
@@ -247,7 +282,7 @@ class OrderSync:
         )
 
     def _spapi_sources(self, client: AsyncSpApiClient) -> list[OrderSource]:
-        if self._api == "v0" or (self._api == "auto" and self._only_v0):
+        if self._api == "v0" or (self._api == "auto" and self._only_v0()):
             return [SpApiV0Source(client)]
         if self._api == "2026":
             return [SpApi2026Source(client)]
@@ -369,10 +404,46 @@ class OrderSync:
         """Open buyer-cancel requests of this account (order neither shipped nor canceled)."""
         return self._store.pending_requests(account=self.account)
 
+    def _only_v0(self) -> bool:
+        """True once ``auto`` fell back to v0 (Orders 2026-01-01 refused) in an earlier client."""
+        return self._engine is not None and self._engine.api == SpApiV0Source.api
+
     def close(self) -> None:
-        """Close the store if this sync opened it."""
-        if self._owns_store:
-            self._store.close()
+        """End the client (token, connections) and close the store if this sync opened it.
+
+        After ``arun_once`` in your own event loop, use ``await sync.aclose()`` instead.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._finalizer()
+        finally:
+            if self._owns_store:
+                self._store.close()
+
+    async def aclose(self) -> None:
+        """End the client and close the store if this sync opened it (asyncio)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._connection.aclose()
+            self._finalizer.detach()
+        finally:
+            if self._owns_store:
+                self._store.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     def __enter__(self) -> Self:
         return self

@@ -33,6 +33,7 @@ from amzcancel.transport._endpoints import (
     spapi_endpoint,
 )
 from amzcancel.transport._mws import AsyncMwsClient, MwsClient
+from amzcancel.transport._orders_2026 import DEFAULT_INCLUDED_DATA as ORDERS_2026_INCLUDED_DATA
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._retry import RetryPolicy
@@ -46,6 +47,7 @@ __all__ = [
     "LWA_TOKEN_URL",
     "MARKETPLACE_REGIONS",
     "MWS_RATE_LIMITS",
+    "ORDERS_2026_INCLUDED_DATA",
     "SPAPI_RATE_LIMITS",
     "USER_AGENT",
     "AsyncMwsClient",

@@ -3,7 +3,7 @@
 A discrete-event simulation on simulated time with zero latency: every operation is a
 :class:`~amzcancel._bucket.TokenBucket` at Amazon's default rate (times ``speed``, as the
 sandbox runs it) and burst, and each call happens the moment its bucket has a token and there
-is work for it. The multi-path simulation drives the same :class:`~amzcancel.sync._scheduler.
+is work for it. The multi-path simulation drives the same :class:`~amzcancel.sync._workpool.
 WorkPool` decisions and the same phases as the real orchestrator, so its finish time is the
 limit the orchestrator can approach (only latency separates them). Orders are listed and paged
 oldest first, as the sandbox does.
@@ -17,16 +17,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from amzcancel._bucket import TokenBucket
-from amzcancel.sync._scheduler import (
-    ALL_PATHS,
-    ID_PATHS,
-    LISTING_OPERATION,
-    PATH_SEARCH,
-    SEARCH_PAGE_SIZE,
-    WorkPool,
-)
-from amzcancel.transport._constants import SPAPI_RATE_LIMITS
+from amzcancel.sync._paths import ALL_PATHS, ID_PATHS, LISTING_OPERATION, PATH_SEARCH
+from amzcancel.sync._workpool import SEARCH_PAGE_SIZE, WorkPool
+from amzcancel.transport import SPAPI_RATE_LIMITS, TokenBucket
 
 __all__ = ["ScheduleEstimate", "simulate_multipath", "single_path_seconds"]
 
@@ -140,7 +133,7 @@ def simulate_multipath(
     if seen < orders and not id_paths:
         raise ValueError("orders remain but no path can fetch them")
     # Phase 2 lists from the last order seen to the end of the window; the pages came oldest
-    # first, so the start of the window needs no second listing (see _multipath).
+    # first, so the start of the window needs no second listing (see amzcancel.sync._multipath).
     rest = list(range(max(seen - 1, 0), orders)) if seen < orders else []
     pages = [rest[i : i + SEARCH_PAGE_SIZE] for i in range(0, len(rest), SEARCH_PAGE_SIZE)]
     pool.listing_complete = not pages

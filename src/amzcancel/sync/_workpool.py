@@ -1,4 +1,4 @@
-"""Which path fetches which order in a multi-path sync, so that no order is fetched twice.
+"""Which path fetches which order of a window in a multi-path sync, so none is fetched twice.
 
 Amazon meters every operation with its own token bucket, so a backlog drains fastest when the
 paths that each yield an order with its items all run at once (docs/multipath.md):
@@ -16,8 +16,14 @@ claims a run of adjacent free orders (at most a page) as a closed sub-window
 each order is fetched by exactly one path. Orders a claim was expected to return but did not
 (updated since they were listed, or a page the claim gave up on) go back to the pool.
 
-The pool is pure (no I/O, no clock): the orchestrator (:mod:`amzcancel.sync._multipath`) and
-the schedule simulation (:mod:`amzcancel.sync._schedule_math`) drive the same decisions.
+A claim never reaches past the window's end (``until``): listings return orders whose document
+is newer than the bound asked for (the index and the document are not read at the same moment,
+on Amazon as in the sandbox), and a searchOrders call asking past the window's end would be
+refused ("lastUpdatedBefore must be at least two minutes before the time of the request"). Such
+orders are left to the per-id paths; with none left, to the next window, which covers them.
+
+The pool is pure (no I/O, no clock): the window cover (:mod:`amzcancel.sync._window_cover`) and
+the schedule simulation in ``benchmarks/schedule_math.py`` drive the same decisions.
 
 Added in 0.1.0.
 """
@@ -34,30 +40,7 @@ from enum import Enum
 from operator import itemgetter
 from typing import Generic, TypeVar
 
-__all__ = [
-    "ALL_PATHS",
-    "ID_PATHS",
-    "LISTING_OPERATION",
-    "PATH_GET_ORDER",
-    "PATH_ORDER_ITEMS",
-    "PATH_SEARCH",
-    "SEARCH_PAGE_SIZE",
-    "SearchClaim",
-    "WorkPool",
-]
-
-PATH_SEARCH = "searchOrders"
-"""Orders 2026-01-01 searchOrders pages over claimed sub-windows."""
-PATH_GET_ORDER = "getOrder"
-"""Orders 2026-01-01 getOrder, one listed order id per call."""
-PATH_ORDER_ITEMS = "getOrderItems"
-"""Orders v0 getOrderItems, one listed order per call (all item pages)."""
-ALL_PATHS = (PATH_SEARCH, PATH_GET_ORDER, PATH_ORDER_ITEMS)
-"""Every path, in the order a summary lists them."""
-ID_PATHS = (PATH_GET_ORDER, PATH_ORDER_ITEMS)
-"""The paths that fetch one listed order id per call."""
-LISTING_OPERATION = "getOrders"
-"""Orders v0 getOrders: lists the window's order ids (100 per call) for the per-id paths."""
+__all__ = ["PREFER_SCAN", "SEARCH_PAGE_SIZE", "SearchClaim", "WorkPool"]
 
 SEARCH_PAGE_SIZE = 100
 """searchOrders' largest (and default) ``maxResultsPerPage``."""
@@ -118,14 +101,16 @@ class WorkPool(Generic[T]):
 
     Args:
         page_size: the most listed orders one searchOrders claim takes.
+        until: the window's end; no claim reaches past it (``None``: no limit).
 
     Added in 0.1.0.
     """
 
-    def __init__(self, *, page_size: int = SEARCH_PAGE_SIZE) -> None:
+    def __init__(self, *, page_size: int = SEARCH_PAGE_SIZE, until: datetime | None = None) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self._page_size = page_size
+        self._until = until
         self._entries: dict[str, _Entry[T]] = {}
         # Every timed entry ever seen, sorted by (last-update time, id): the claims' map.
         self._timeline: list[tuple[datetime, str]] = []
@@ -239,8 +224,11 @@ class WorkPool(Generic[T]):
     def receive(self, order_id: str, updated: datetime | None, claim: SearchClaim | None) -> bool:
         """A searchOrders page returned ``order_id``; True when it should be stored.
 
-        False when a per-id fetch of it is in flight, or this run already has it at the same
-        or a later last-update time.
+        False when a per-id fetch of it is in flight, when it was listed unchanged since stored
+        and comes back at that time, or when this run already has it at a later last-update
+        time. A second copy at the *same* time as one this run fetched is stored too: two
+        listing pages may carry one order twice with different content (a buyer's request on
+        one copy only), and the store merges them without withdrawing a request.
         """
         if claim is not None:
             claim.received.add(order_id)
@@ -257,11 +245,14 @@ class WorkPool(Generic[T]):
             return True
         if entry.state is _State.TAKEN:
             return False
-        newer = updated is not None and (entry.updated is None or updated > entry.updated)
-        if newer:
+        if updated is not None and entry.updated is not None and updated < entry.updated:
+            return False
+        if entry.state is _State.SKIP and updated == entry.updated:
+            return False
+        if updated is not None:
             entry.updated = updated
-            entry.state = _State.DONE
-        return newer
+        entry.state = _State.DONE
+        return True
 
     def finish(self, claim: SearchClaim) -> list[str]:
         """End a claim; its expected orders that no page returned are free again (returned)."""
@@ -275,6 +266,24 @@ class WorkPool(Generic[T]):
                 self._push_free(entry)
                 freed.append(order_id)
         return freed
+
+    def leave_beyond_window(self) -> list[str]:
+        """Drop free orders listed past the window's end (no per-id path is left to fetch them).
+
+        Their documents are newer than the window; the next window covers them. Returns their
+        ids.
+        """
+        dropped: list[str] = []
+        for entry in self._entries.values():
+            if (
+                entry.state is _State.FREE
+                and entry.updated is not None
+                and self._beyond(entry.updated)
+            ):
+                entry.state = _State.SKIP
+                self._free -= 1
+                dropped.append(entry.order_id)
+        return dropped
 
     # -- state -----------------------------------------------------------------------------
 
@@ -297,11 +306,6 @@ class WorkPool(Generic[T]):
     def finished(self) -> bool:
         """True when the listing has ended and every listed order with work was fetched."""
         return self.listing_complete and self.in_flight == 0 and not self.has_free
-
-    def state_of(self, order_id: str) -> str | None:
-        """The state name of an order (``free``, ``taken``, ``done``...), for tests and logs."""
-        entry = self._entries.get(order_id)
-        return None if entry is None else entry.state.value
 
     # -- internals -------------------------------------------------------------------------
 
@@ -332,6 +336,10 @@ class WorkPool(Generic[T]):
         ):
             del self._timeline[index]
 
+    def _beyond(self, when: datetime) -> bool:
+        """True when ``when`` lies past the window's end, where no claim may reach."""
+        return self._until is not None and when > self._until
+
     def _active_claim_at(self, when: datetime) -> SearchClaim | None:
         return next((c for c in self._active if c.covers(when)), None)
 
@@ -355,8 +363,11 @@ class WorkPool(Generic[T]):
 
         Returns the claim (or ``None``) and where to look next when there is none.
         """
-        # The newest free order at or below ``top``.
-        while top >= 0 and self._entries[self._timeline[top][1]].state is not _State.FREE:
+        # The newest free order at or below ``top`` that a claim may reach.
+        while top >= 0 and (
+            self._entries[self._timeline[top][1]].state is not _State.FREE
+            or self._beyond(self._timeline[top][0])
+        ):
             top -= 1
         if top < 0:
             return None, -1

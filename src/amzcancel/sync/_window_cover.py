@@ -1,6 +1,8 @@
-"""One window's multi-path cover: the phases and the workers that share its pool.
+"""One window's multi-path cover: phase 1 (searchOrders alone), then the paths sharing a pool.
 
-See :mod:`amzcancel.sync._multipath` for the plan; this module is its moving parts.
+See :mod:`amzcancel.sync._multipath` for the plan. :class:`WindowCover` lives for one window:
+it holds the window's :class:`~amzcancel.sync._workpool.WorkPool` and runs the workers that
+share it; every call goes through :class:`~amzcancel.sync._path_calls.PathCalls`.
 
 Added in 0.1.0.
 """
@@ -11,39 +13,29 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
+from amzcancel.errors import InvalidInputError, NotFoundError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
-from amzcancel.sync._result import SyncProgress
-from amzcancel.sync._run import api_refused, first_error
-from amzcancel.sync._scheduler import (
+from amzcancel.sync._listing import ListingGuard
+from amzcancel.sync._path_calls import PathCalls
+from amzcancel.sync._paths import (
     ID_PATHS,
-    LISTING_OPERATION,
     PATH_GET_ORDER,
     PATH_ORDER_ITEMS,
     PATH_SEARCH,
-    SearchClaim,
-    WorkPool,
+    PathRefused,
 )
-from amzcancel.sync._sources import INCLUDED_DATA_2026
-from amzcancel.sync._window import Window
-
-if TYPE_CHECKING:
-    from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._result import SyncProgress
+from amzcancel.sync._run import first_error
+from amzcancel.sync._window import Window, reached_bound
+from amzcancel.sync._workpool import SearchClaim, WorkPool
 
 __all__ = ["WindowCover"]
 
 _log = logging.getLogger("amzcancel.sync.multipath")
 
-_REFUSED = (AuthError, NotFoundError)
-
 _DEFER_BATCH = 10
-
-
-class _Unavailable(Exception):
-    """An API answered 403/404 to its first call: the seller's app cannot use it."""
 
 
 def _no_path(what: str) -> NotFoundError:
@@ -51,76 +43,110 @@ def _no_path(what: str) -> NotFoundError:
 
 
 class WindowCover:
-    """Covers one window: phase 1 (searchOrders alone), then the paths sharing a pool."""
+    """Covers one window: phase 1 (searchOrders alone), then the paths sharing a pool.
+
+    Args:
+        calls: the seller's calls (and which paths are enabled).
+        window: the window to cover.
+        marketplace_ids: the marketplaces listed together.
+        applier: where fetched orders go (the engine commits the cursor after).
+        progress: live counters, updated as pages and fetches come in.
+        emit: called after each update of ``progress``.
+        id_workers: fetches in flight per per-id path.
+        max_restarts: refused listing tokens tolerated in this window.
+    """
 
     def __init__(
         self,
-        owner: MultiPathCoverer,
+        calls: PathCalls,
         window: Window,
         marketplace_ids: tuple[str, ...],
         applier: Applier,
         progress: SyncProgress,
         emit: Callable[[], None],
+        *,
+        id_workers: int,
+        max_restarts: int,
     ) -> None:
-        self.o = owner
+        self.calls = calls
+        self.paths = calls.paths
         self.window = window
         self.marketplace_ids = marketplace_ids
         self.applier = applier
         self.progress = progress
         self.emit = emit
-        self.pool: WorkPool[Order] = WorkPool()
+        self.id_workers = id_workers
+        self.max_restarts = max_restarts
+        self.pool: WorkPool[Order] = WorkPool(until=window.before)
         self.echoes: list[datetime] = []
-        self.resume_token: str | None = None
+        self.resume: tuple[str, ListingGuard] | None = None
         self.deferred: list[Order] = []
         self.first_listing = asyncio.Event()
         self.seen: set[str] = set()
         self.changed = asyncio.Condition()
         self.done = asyncio.Event()
 
-    def _has_id_path(self) -> bool:
-        return any(p in self.o.enabled for p in ID_PATHS)
-
     async def run(self) -> datetime:
+        """Fetch and apply every order of the window; return the bound reached.
+
+        Raises:
+            PathRefused: searchOrders was refused on its first call.
+            AmzCancelError: a call failed after the client's retries.
+        """
         rest: list[Window] = [self.window]
-        if PATH_SEARCH in self.o.enabled:
+        if PATH_SEARCH in self.paths:
             rest = await self._search_window()
         if rest:
             try:
                 await self._share(rest)
-            except _Unavailable:
+            except PathRefused:
                 # The v0 listing was refused: searchOrders reads the window alone.
-                if PATH_SEARCH not in self.o.enabled:
+                if PATH_SEARCH not in self.paths:
                     raise _no_path("list this window") from None
                 await self._search_window(alone=True)
             else:
                 if not self.pool.finished:
                     raise _no_path("fetch the listed orders")
         self._write_deferred()
-        return min([*self.echoes, self.window.before])
+        return reached_bound(self.echoes, self.window)
 
     # -- phase 1 ---------------------------------------------------------------------------
 
+    def _listing(self, what: str) -> ListingGuard:
+        return ListingGuard(f"{what} {self.window.after.isoformat()}..{self.window.before}")
+
     async def _search_window(self, *, alone: bool = False) -> list[Window]:
-        """Page the whole window with searchOrders; return what is left for phase 2."""
-        o, window = self.o, self.window
+        """Page the whole window with searchOrders; return what is left for phase 2.
+
+        Raises:
+            PathRefused: searchOrders refused on its first call.
+        """
+        window = self.window
         # Phase 2 may hand the window back (v0 refused): go on from where phase 1 stopped.
-        token, self.resume_token = self.resume_token, None
+        token: str | None = None
+        guard = self._listing("searchOrders")
+        if self.resume is not None:
+            (token, guard), self.resume = self.resume, None
         ascending, last_seen = True, None
         restarts = 0
         while True:
-            if token is not None and not alone and self._has_id_path() and o.search_wait() > 0:
+            if (
+                token is not None
+                and not alone
+                and self.paths.has_id_path
+                and self.calls.search_wait() > 0
+            ):
                 break
             try:
                 page = await self._search(window.after, window.before, token)
             except InvalidInputError:
-                if token is None or restarts >= o.max_restarts:
+                if token is None or restarts >= self.max_restarts:
                     raise
                 restarts += 1
                 self.progress.restarts += 1
-                token, ascending = None, False  # a fresh listing: its order is unknown
+                # A fresh listing: its order is unknown, and its tokens are new.
+                token, ascending, guard = None, False, self._listing("searchOrders")
                 continue
-            except _Unavailable as exc:
-                raise _search_unavailable(exc) from exc
             if page.last_updated_before is not None:
                 self.echoes.append(page.last_updated_before)
             for order in page.orders:
@@ -129,34 +155,41 @@ class WindowCover:
                     ascending = False
                 last_seen = when if when is not None else last_seen
             self._take_page(page, None, defer=not alone)
-            if not page.next_token:
+            token = guard.next_token(page.orders, page.next_token)
+            if token is None:
                 self._write_deferred()
                 return []
-            token = page.next_token
-        self.resume_token = token
+        self.resume = (token, guard)
         if ascending and last_seen is not None:
-            # The pages came oldest first: the rest is at or after the last order seen.
-            return [Window(max(last_seen, window.after), window.before)]
+            # The pages came oldest first: the rest is at or after the last order seen. An order
+            # listed with a time past the window (its document is newer than the index entry
+            # that listed it) says nothing about where the rest starts.
+            start = min(max(last_seen, window.after), window.before)
+            return [Window(start, window.before)]
         return [window]
 
     # -- phase 2 ---------------------------------------------------------------------------
 
     async def _share(self, parts: list[Window]) -> None:
-        o = self.o
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._list(parts))
                 tasks.create_task(self._drain_deferred())
                 for path in ID_PATHS:
-                    if path in o.enabled:
-                        for _ in range(o.id_workers):
+                    if path in self.paths:
+                        for _ in range(self.id_workers):
                             tasks.create_task(self._fetch_worker(path))
-                if PATH_SEARCH in o.enabled:
+                if PATH_SEARCH in self.paths:
                     tasks.create_task(self._claim_worker())
         except BaseExceptionGroup as group:
             raise first_error(group) from None
 
     async def _notify(self) -> None:
+        if not self.paths.has_id_path:
+            # What only a per-id path could fetch is left to the next window, which covers it.
+            dropped = self.pool.leave_beyond_window()
+            if dropped:
+                _log.info("%d orders listed past the window are left to the next", len(dropped))
         p = self.progress
         p.item_fetches_planned = p.item_fetches_done + self.pool.free + self.pool.in_flight
         if self.pool.finished:
@@ -171,36 +204,25 @@ class WindowCover:
 
     async def _list(self, parts: list[Window]) -> None:
         """List ``parts`` with v0 getOrders and offer every order to the pool."""
-        o = self.o
         for part in parts:
             restarts = 0
             token: str | None = None
+            guard = self._listing("getOrders")
             while True:
                 try:
-                    page = await o.client.orders_v0.get_orders(
-                        marketplace_ids=list(self.marketplace_ids),
-                        last_updated_after=part.after,
-                        last_updated_before=part.before,
-                        next_token=token,
-                    )
+                    page = await self.calls.list_v0(part, self.marketplace_ids, token)
                 except InvalidInputError:
-                    if token is None or restarts >= o.max_restarts:
+                    if token is None or restarts >= self.max_restarts:
                         raise
                     restarts += 1  # the NextToken was refused: list this part again
                     self.progress.restarts += 1
-                    token = None
+                    token, guard = None, self._listing("getOrders")
                     continue
-                except _REFUSED as exc:
-                    if LISTING_OPERATION in o.confirmed or not api_refused(exc):
-                        raise
-                    raise _Unavailable from exc
-                o.confirmed.add(LISTING_OPERATION)
-                o.record(LISTING_OPERATION)
                 self.progress.pages += 1
                 self._saw(page.orders)
                 if page.last_updated_before is not None and part.before == self.window.before:
                     self.echoes.append(page.last_updated_before)
-                fresh = {id(x) for x in o.new_or_changed(page.orders)}
+                fresh = {id(x) for x in self.calls.new_or_changed(page.orders)}
                 for order in page.orders:
                     self.pool.offer(
                         order.amazon_order_id,
@@ -210,21 +232,21 @@ class WindowCover:
                     )
                 self.first_listing.set()
                 await self._notify()
-                if not page.next_token:
+                token = guard.next_token(page.orders, page.next_token)
+                if token is None:
                     break
-                token = page.next_token
         self.pool.listing_complete = True
         self.first_listing.set()
         await self._notify()
 
     async def _fetch_worker(self, path: str) -> None:
-        o, pool = self.o, self.pool
+        pool = self.pool
         while True:
             async with self.changed:
                 await self.changed.wait_for(
-                    lambda: pool.has_free or pool.finished or path not in o.enabled
+                    lambda: pool.has_free or pool.finished or path not in self.paths
                 )
-            if pool.finished or path not in o.enabled:
+            if pool.finished or path not in self.paths:
                 return
             taken = pool.take_oldest(self._prefer(path))
             if taken is None:
@@ -238,7 +260,7 @@ class WindowCover:
             if order is None:  # this path was refused: the order is free again
                 pool.give_back(order_id)
                 await self._notify()
-                if not self._has_id_path() and PATH_SEARCH not in o.enabled:
+                if not self.paths.has_id_path and PATH_SEARCH not in self.paths:
                     raise _no_path("fetch the listed orders")
                 continue
             pool.complete(order_id, order.last_update_date)
@@ -252,12 +274,12 @@ class WindowCover:
         An order listed with more units than a ``getOrderItems`` page has held may need a second
         call there, and always takes one ``getOrder`` call.
         """
-        o = self.o
-        if path != PATH_ORDER_ITEMS or PATH_GET_ORDER not in o.enabled:
+        if path != PATH_ORDER_ITEMS or PATH_GET_ORDER not in self.paths:
             return None
+        v0 = self.calls.v0
 
         def fits_one_page(listed: Order | None) -> bool:
-            size = o.v0.items_page_size
+            size = v0.items_page_size
             units = None if listed is None else listed.unit_count
             return size is None or units is None or units <= size
 
@@ -270,39 +292,27 @@ class WindowCover:
         p.orders_by_path[path] = p.orders_by_path.get(path, 0) + 1
         self.applier.add(order)
 
-    async def _fetch_one(
-        self, path: str, order_id: str, listed: Order | None, *, fallback: bool = True
-    ) -> Order | None:
+    async def _fetch_one(self, path: str, order_id: str, listed: Order | None) -> Order | None:
         """One order with items through ``path``; ``None`` when the path was just refused."""
-        o = self.o
         try:
-            if path == PATH_GET_ORDER:
-                order = await o.client.orders_2026.get_order(
-                    order_id, included_data=INCLUDED_DATA_2026
-                )
-            else:
-                if listed is None:  # pragma: no cover - listed orders carry their header
-                    raise NotFoundError(f"no order header for {order_id}", code="NotListed")
-                order = listed.with_items(await o.v0.order_items(order_id))
-        except AuthError as exc:
-            if path in o.confirmed:
-                raise
-            o.disable(path, exc)
+            return await self.calls.fetch(path, order_id, listed)
+        except PathRefused as refused:
+            self.paths.disable(path, refused.__cause__ or refused)
             return None
         except NotFoundError:
             # Listed by v0 but unknown to this path (yet): the other per-id path may read it.
-            other = PATH_ORDER_ITEMS if path == PATH_GET_ORDER else PATH_GET_ORDER
-            if not fallback or other not in o.enabled:
+            other = self.calls.other_id_path(path)
+            if other is None:
                 raise
             _log.info("%s has no order %s; reading it through %s", path, order_id, other)
-            return await self._fetch_one(other, order_id, listed, fallback=False)
-        o.confirmed.add(path)
-        o.record(path)
-        o.deliveries[order_id] += 1
-        return order
+            try:
+                return await self.calls.fetch(other, order_id, listed)
+            except PathRefused as refused:
+                self.paths.disable(other, refused.__cause__ or refused)
+                return None
 
     async def _claim_worker(self) -> None:
-        o, pool = self.o, self.pool
+        pool = self.pool
 
         # While per-id paths run, they wake this worker many times a second: claim at the first
         # wake-up with a token. Sleeping until the token instead would, on a simulated clock,
@@ -310,9 +320,9 @@ class WindowCover:
         def ready() -> bool:
             if pool.finished:
                 return True
-            return pool.has_free and (o.search_wait() <= 0 or not self._has_id_path())
+            return pool.has_free and (self.calls.search_wait() <= 0 or not self.paths.has_id_path)
 
-        while PATH_SEARCH in o.enabled:
+        while PATH_SEARCH in self.paths:
             async with self.changed:
                 await self.changed.wait_for(ready)
             if pool.finished:
@@ -322,6 +332,8 @@ class WindowCover:
                 return
             claim = pool.claim()
             if claim is None:
+                if not self.paths.has_id_path:
+                    await self._notify()  # leave what no claim may reach to the next window
                 continue
             try:
                 await self._serve(claim)
@@ -331,10 +343,10 @@ class WindowCover:
 
     async def _until_search_token(self) -> None:
         """Wait for a searchOrders token, or until the window is done."""
-        wait = self.o.search_wait()
+        wait = self.calls.search_wait()
         if wait <= 0:
             return
-        sleeper = asyncio.ensure_future(self.o.clock.asleep(wait))
+        sleeper = asyncio.ensure_future(self.calls.clock.asleep(wait))
         finished = asyncio.ensure_future(self.done.wait())
         try:
             await asyncio.wait({sleeper, finished}, return_when=asyncio.FIRST_COMPLETED)
@@ -345,6 +357,7 @@ class WindowCover:
     async def _serve(self, claim: SearchClaim) -> None:
         """Read a claim's pages while the bucket has tokens; the rest goes back to the pool."""
         token: str | None = None
+        guard = ListingGuard(f"searchOrders {claim.after.isoformat()}..{claim.before}")
         while True:
             try:
                 page = await self._search(claim.after, claim.before, token)
@@ -352,33 +365,19 @@ class WindowCover:
                 if token is None:
                     raise
                 return  # the paginationToken was refused: its orders go back to the pool
-            except _Unavailable as exc:  # pragma: no cover - phase 1 confirmed searchOrders
-                self.o.disable(PATH_SEARCH, exc)
+            except PathRefused as refused:  # pragma: no cover - phase 1 confirmed searchOrders
+                self.paths.disable(PATH_SEARCH, refused.__cause__ or refused)
                 return
             self._take_page(page, claim)
             await self._notify()
-            if not page.next_token or self.o.search_wait() > 0:
+            token = guard.next_token(page.orders, page.next_token)
+            if token is None or self.calls.search_wait() > 0:
                 return
-            token = page.next_token
 
     # -- searchOrders ----------------------------------------------------------------------
 
     async def _search(self, after: datetime, before: datetime, token: str | None) -> OrdersPage:
-        o = self.o
-        try:
-            page = await o.client.orders_2026.search_orders(
-                last_updated_after=after,
-                last_updated_before=before,
-                marketplace_ids=list(self.marketplace_ids),
-                included_data=INCLUDED_DATA_2026,
-                pagination_token=token,
-            )
-        except _REFUSED as exc:
-            if PATH_SEARCH in o.confirmed or token is not None or not api_refused(exc):
-                raise
-            raise _Unavailable from exc
-        o.confirmed.add(PATH_SEARCH)
-        o.record(PATH_SEARCH)
+        page = await self.calls.search(after, before, self.marketplace_ids, token)
         self.progress.pages += 1
         return page
 
@@ -386,11 +385,11 @@ class WindowCover:
         self, page: OrdersPage, claim: SearchClaim | None, *, defer: bool = False
     ) -> None:
         self._saw(page.orders)
-        taken: list[Order] = []
-        for order in page.orders:
-            self.o.deliveries[order.amazon_order_id] += 1
-            if self.pool.receive(order.amazon_order_id, order.last_update_date, claim):
-                taken.append(order)
+        taken = [
+            order
+            for order in page.orders
+            if self.pool.receive(order.amazon_order_id, order.last_update_date, claim)
+        ]
         if defer:
             # Phase 1 is the only time the per-id buckets sit idle (full, their refill lost):
             # store its pages later, while phase 2 waits on buckets. A kill before they are
@@ -401,8 +400,17 @@ class WindowCover:
         self.emit()
 
     def _store_new(self, orders: Sequence[Order]) -> None:
-        for order in self.o.new_or_changed(orders):
+        """Store searchOrders' orders, except copies older than what is stored.
+
+        A copy at the same time as the stored order is applied too (the store merges it without
+        withdrawing a request; an identical copy writes nothing): one order may come twice at
+        one time with different content, and a request on the second copy must not be lost.
+        """
+        fresh, same = self.calls.sort_by_stored(orders)
+        for order in fresh:
             self._stored(order, PATH_SEARCH)
+        for order in same:
+            self.applier.add(order)
 
     def _write_deferred(self) -> None:
         orders, self.deferred = self.deferred, []
@@ -419,11 +427,3 @@ class WindowCover:
             batch, self.deferred = self.deferred[:_DEFER_BATCH], self.deferred[_DEFER_BATCH:]
             self._store_new(batch)
             self.emit()
-
-
-def _search_unavailable(cause: BaseException) -> Exception:
-    from amzcancel.sync._multipath import SearchUnavailableError
-
-    error = SearchUnavailableError("searchOrders is not available for this seller")
-    error.__cause__ = cause.__cause__ or cause
-    return error
