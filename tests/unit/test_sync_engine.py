@@ -23,7 +23,7 @@ from amzcancel.models import (
 )
 from amzcancel.sync import CursorKey, SqliteStore
 from amzcancel.sync._result import SyncProgress
-from amzcancel.sync._window import Window
+from amzcancel.sync._window import DEFAULT_OVERLAP, Window
 from amzcancel.sync.engine import SyncEngine
 
 START = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -300,3 +300,138 @@ def test_not_found_without_fallback_is_raised(store: SqliteStore) -> None:
     api.list_errors[0] = NotFoundError("not found", status_code=404)
     with pytest.raises(NotFoundError):
         asyncio.run(engine_for(store, api, clock=clock).run())
+
+
+# -- hostile answers (reliability issue) ----------------------------------------------------
+
+
+def test_an_echo_before_the_window_never_moves_the_cursor_back(store: SqliteStore) -> None:
+    """A server echoing LastUpdatedBefore 2001-01-01 is not believed: the cursor moves on."""
+    clock = FakeClock(START)
+    api = FakeApi(orders_over_last_day(4, clock=clock, requested=set()))
+    engine = engine_for(store, api, clock=clock)
+    asyncio.run(engine.run())
+    key = CursorKey("acct", "spapi-v0", (MP,))
+    first = store.get_cursor(key)
+    assert first is not None
+    clock.advance(600)
+    api.echo = datetime(2001, 1, 1, tzinfo=UTC)
+    result = asyncio.run(engine.run())
+    second = store.get_cursor(key)
+    assert second is not None
+    assert second > first  # went forward to the bound asked for
+    assert result.windows[-1].cursor == second
+
+
+class EndlessApi(FakeApi):
+    """Answers every page with a page token it gave before (``same``) or two in turn."""
+
+    def __init__(self, orders: Sequence[Order], *, mode: str, **kw: Any) -> None:
+        super().__init__(orders, **kw)
+        self.mode = mode
+
+    async def list_orders(
+        self, window: Window, marketplace_ids: Sequence[str], token: str | None
+    ) -> OrdersPage:
+        page = await super().list_orders(window, marketplace_ids, token)
+        if token is None:
+            return page
+        if self.mode == "same":
+            return page.model_copy(update={"next_token": token})
+        # alternate: page 2 -> token "3", page 3 -> token "3" - 3 = "0"... two tokens in turn
+        other = "0" if token == str(self.page_size) else str(self.page_size)
+        return page.model_copy(update={"next_token": other})
+
+
+@pytest.mark.parametrize("mode", ["same", "alternate"])
+def test_a_listing_that_repeats_its_page_token_is_stopped(store: SqliteStore, mode: str) -> None:
+    """A token seen before in one listing ends the run with an error, not 997 requests."""
+    from amzcancel.errors import APIError
+
+    clock = FakeClock(START)
+    api = EndlessApi(orders_over_last_day(9, clock=clock, requested={1}), mode=mode)
+    with pytest.raises(APIError) as caught:
+        asyncio.run(engine_for(store, api, clock=clock).run())
+    assert caught.value.code == "RepeatedNextToken"
+    assert len(api.list_calls) <= 4
+    # What was fetched before stays stored: the first page's request is not lost.
+    assert {p.order_item_id for p in store.pending_requests()} == {"item-1"}
+
+
+def test_pages_that_bring_nothing_new_are_stopped(store: SqliteStore) -> None:
+    """Ever new tokens over the same orders end the run too (no listing runs for ever)."""
+    from amzcancel.errors import APIError
+
+    class Treadmill(FakeApi):
+        async def list_orders(
+            self, window: Window, marketplace_ids: Sequence[str], token: str | None
+        ) -> OrdersPage:
+            page = await super().list_orders(window, marketplace_ids, None)
+            return page.model_copy(update={"next_token": f"t{len(self.list_calls)}"})
+
+    clock = FakeClock(START)
+    api = Treadmill(orders_over_last_day(3, clock=clock, requested=set()))
+    with pytest.raises(APIError) as caught:
+        asyncio.run(engine_for(store, api, clock=clock).run())
+    assert caught.value.code == "EndlessListing"
+    assert len(api.list_calls) < 30
+
+
+def test_a_failed_run_keeps_what_it_fetched_and_says_so(store: SqliteStore) -> None:
+    """Page 1 carried a request, page 2 fails every time: page 1's request reaches pending."""
+    clock = FakeClock(START)
+    api = FakeApi(orders_over_last_day(6, clock=clock, requested={0}), page_size=3)
+    api.items_inline = True
+    api.api = "spapi-2026"
+    api.list_errors = {1: ServerError("boom", status_code=500)}
+    engine = engine_for(store, api, clock=clock)
+    with pytest.raises(ServerError):
+        asyncio.run(engine.run())
+    assert {p.order_item_id for p in store.pending_requests()} == {"item-0"}
+    assert engine.last_result is not None
+    assert engine.last_result.error is not None
+    assert "boom" in engine.last_result.error
+    assert engine.last_result.orders_changed == 3
+    assert engine.last_result.buyer_cancel_requests == 1
+
+
+def test_a_failed_first_run_does_not_move_the_next_runs_start(store: SqliteStore) -> None:
+    """The default start (7 days back) is kept from the first attempt, not recomputed later."""
+    clock = FakeClock(START)
+    early = make_order(1, START - timedelta(days=6, hours=23), requested=True)
+    api = FakeApi([early])
+    api.list_errors = {0: ServerError("down", status_code=503)}
+    engine = SyncEngine(
+        store=store, sources=[api], account="acct", marketplace_ids=[MP], clock=clock
+    )
+    with pytest.raises(ServerError):
+        asyncio.run(engine.run())
+    clock.advance(timedelta(hours=2))  # the next attempt, two hours later
+    asyncio.run(engine.run())
+    # The rerun starts where the first attempt did (minus the overlap), not 2 hours later.
+    assert api.list_calls[-1][0].after == START - timedelta(days=7) - DEFAULT_OVERLAP
+    assert {p.order_item_id for p in store.pending_requests()} == {"item-1"}
+
+
+def test_the_same_order_twice_at_one_time_keeps_the_request_of_either_copy(
+    store: SqliteStore,
+) -> None:
+    """Two copies of one order at the same update time: the second copy's request is kept."""
+
+    class TwiceApi(FakeApi):
+        async def list_orders(
+            self, window: Window, marketplace_ids: Sequence[str], token: str | None
+        ) -> OrdersPage:
+            self.list_calls.append((window, tuple(marketplace_ids), token))
+            when = START - timedelta(hours=3)
+            plain, asked = make_order(1, when), make_order(1, when, requested=True)
+            if token is None:
+                return OrdersPage(orders=[plain, make_order(2, when)], next_token="2")
+            return OrdersPage(orders=[asked])
+
+    clock = FakeClock(START)
+    api = TwiceApi([])
+    api.items_inline = True
+    api.api = "spapi-2026"
+    asyncio.run(engine_for(store, api, clock=clock).run())
+    assert {p.order_item_id for p in store.pending_requests()} == {"item-1"}

@@ -39,6 +39,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -79,6 +89,58 @@ def register(subparsers: Any) -> None:
         help="probability of a fault (5xx, HTML error, slow answer, dropped connection)",
     )
     serve.add_argument("--live", action="store_true", help="keep changing orders while serving")
+    quirks = serve.add_argument_group(
+        "quirks", "what the APIs bend on purpose, to test a client's handling of it"
+    )
+    quirks.add_argument(
+        "--index-lag",
+        type=_non_negative,
+        default=0.0,
+        metavar="SECONDS",
+        help="listings select orders by the update time an index this far behind holds, while "
+        "documents show the current state",
+    )
+    quirks.add_argument(
+        "--repeat-page-tokens",
+        choices=("same", "alternate"),
+        default="",
+        help="listing pages answer with the token they were asked with, or two tokens in turn",
+    )
+    quirks.add_argument(
+        "--duplicates",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of listing pages that repeat the previous page's last order",
+    )
+    quirks.add_argument(
+        "--future-dated",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of orders shown with a LastUpdateDate 400 days ahead until they change",
+    )
+    quirks.add_argument(
+        "--malformed",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of orders rendered without an item id until they change",
+    )
+    quirks.add_argument(
+        "--drip",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of answers sent one byte at a time (see --drip-seconds)",
+    )
+    quirks.add_argument(
+        "--drip-seconds",
+        type=_positive,
+        default=2.0,
+        metavar="SECONDS",
+        help="pause between the bytes of a dripped answer (default 2)",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -91,12 +153,27 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         SANDBOX_MWS_SECRET_KEY,
         SANDBOX_MWS_SELLER_ID,
         Marketplace,
+        Quirks,
     )
 
     if args.orders < 0:
         raise ConfigError(f"--orders must not be negative, got {args.orders}")
+    quirks = Quirks(
+        index_lag_seconds=args.index_lag,
+        repeat_page_tokens=args.repeat_page_tokens,
+        duplicate_share=args.duplicates,
+        future_dated_share=args.future_dated,
+        malformed_share=args.malformed,
+        drip_share=args.drip,
+        drip_seconds=args.drip_seconds,
+    )
     mp = Marketplace(
-        seed=args.seed, orders=args.orders, speed=args.speed, faults=args.faults, live=args.live
+        seed=args.seed,
+        orders=args.orders,
+        speed=args.speed,
+        faults=args.faults,
+        live=args.live,
+        quirks=quirks,
     )
     try:
         server = mp.serve(port=args.port, host=args.host)

@@ -19,6 +19,7 @@ from amzcancel.clock import Clock
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse, json_response, spapi_error
 from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._pages import PageTokens
+from amzcancel.sandbox._quirks import Chance, Quirks, TokenRepeater
 from amzcancel.sandbox._state import SimOrder
 
 __all__ = [
@@ -77,6 +78,8 @@ class MarketState:
         tokens: PageTokens,
         next_token_ttl_seconds: float,
         items_page_size: int,
+        quirks: Quirks | None = None,
+        seed: int = 0,
     ) -> None:
         self.clock = clock
         self.orders: dict[str, SimOrder] = {o.amazon_order_id: o for o in orders}
@@ -84,6 +87,9 @@ class MarketState:
         self.tokens = tokens
         self.next_token_ttl_seconds = next_token_ttl_seconds
         self.items_page_size = items_page_size
+        self.quirks = quirks or Quirks()
+        self.chance = Chance(seed)
+        self._repeater = TokenRepeater(self.quirks.repeat_page_tokens)
         self.lock = threading.RLock()
 
     def now(self) -> datetime:
@@ -93,6 +99,23 @@ class MarketState:
     def find(self, order_id: str) -> SimOrder | None:
         """The order with this id, or None."""
         return self.orders.get(order_id)
+
+    # -- listings, with their quirks ---------------------------------------------------------
+
+    def listed_ids(self, window: ListingWindow, orders: Iterable[SimOrder]) -> tuple[str, ...]:
+        """The ids a listing of ``window`` selects, by the index's view of each order."""
+        return window.ordered_ids(orders, lag_seconds=self.quirks.index_lag_seconds, now=self.now())
+
+    def page_ids(self, ids: tuple[str, ...], offset: int, size: int) -> list[str]:
+        """The ids of one listing page; sometimes with the previous page's last one again."""
+        page = list(ids[offset : offset + size])
+        if offset > 0 and self.chance(self.quirks.duplicate_share):
+            page.insert(0, ids[offset - 1])
+        return [i for i in page if i in self.orders]
+
+    def next_page_token(self, asked_with: str | None, issue: Callable[[], str]) -> str:
+        """The next-page token of a listing answer (``issue`` makes a real one)."""
+        return self._repeater.next_token(asked_with, issue)
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -152,13 +175,26 @@ class ListingWindow:
         """True when the order's date falls in the window (both ends included)."""
         return self.after <= self.date_of(order) <= self.before
 
-    def ordered_ids(self, orders: Iterable[SimOrder]) -> tuple[str, ...]:
-        """The ids of ``orders`` in the window, in listing order (by that date, then id)."""
-        selected = sorted(
-            (o for o in orders if self.matches(o)),
-            key=lambda o: (self.date_of(o), o.amazon_order_id),
+    def ordered_ids(
+        self, orders: Iterable[SimOrder], *, lag_seconds: float = 0.0, now: datetime | None = None
+    ) -> tuple[str, ...]:
+        """The ids of ``orders`` in the window, in listing order (by that date, then id).
+
+        With ``lag_seconds``, by the last-update time an index lagging that far behind ``now``
+        holds (orders younger than the lag are not listed yet).
+        """
+        if lag_seconds <= 0 or self.by_created or now is None:
+            selected = sorted(
+                (o for o in orders if self.matches(o)),
+                key=lambda o: (self.date_of(o), o.amazon_order_id),
+            )
+            return tuple(o.amazon_order_id for o in selected)
+        indexed = [(o.index_time(lag_seconds, now), o.amazon_order_id) for o in orders]
+        return tuple(
+            oid
+            for when, oid in sorted((w, i) for w, i in indexed if w is not None)
+            if self.after <= when <= self.before
         )
-        return tuple(o.amazon_order_id for o in selected)
 
 
 def parse_window(

@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -54,10 +54,11 @@ from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._mws import MwsOrders
 from amzcancel.sandbox._notifications import OrderChangeFeed
 from amzcancel.sandbox._pages import PageTokens
+from amzcancel.sandbox._quirks import FUTURE_DAYS, Quirks
 from amzcancel.sandbox._scenario import LiveScenario, OrderFactory, generate_orders
 from amzcancel.sandbox._spapi_2026 import Orders2026Api
 from amzcancel.sandbox._spapi_v0 import OrdersV0Api
-from amzcancel.sandbox._state import SandboxStateError, SimOrder
+from amzcancel.sandbox._state import SandboxStateError, SimOrder, whole_seconds
 from amzcancel.sandbox._truth import Truth
 from amzcancel.sync import Api, OrderSync, Store
 from amzcancel.transport import AsyncSpApiClient, MwsClient, SpApiClient
@@ -94,6 +95,8 @@ class Marketplace:
         feed_processing_seconds: clock time from createFeed to DONE.
         slow_seconds: the delay of a "slow answer" fault.
         live_interval_seconds: mean time between live changes at speed 1.
+        quirks: what the APIs bend on purpose (index lag, repeated page tokens, duplicated,
+            future-dated or unreadable orders, slow-drip answers): :class:`Quirks`.
 
     Added in 0.1.0.
     """
@@ -116,6 +119,7 @@ class Marketplace:
         feed_processing_seconds: float = 60.0,
         slow_seconds: float = 1.0,
         live_interval_seconds: float = 30.0,
+        quirks: Quirks | None = None,
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"speed must be positive, got {speed}")
@@ -133,6 +137,8 @@ class Marketplace:
         factory = OrderFactory(rng, make_catalog(rng), tuple(marketplace_ids))
         start = self.clock.now()
         initial = generate_orders(factory, rng, count=orders, now=start, days=days)
+        self.quirks = quirks or Quirks()
+        _bend(initial, self.quirks, seed)
         # Changes from here on are news: they become ORDER_CHANGE notifications.
         self._order_changes = OrderChangeFeed(seed=seed, seller_id=SANDBOX_MWS_SELLER_ID)
         factory.listener = self._order_changes
@@ -145,6 +151,8 @@ class Marketplace:
             tokens=PageTokens(seed),
             next_token_ttl_seconds=next_token_ttl_seconds,
             items_page_size=items_page_size,
+            quirks=self.quirks,
+            seed=seed,
         )
         self._live = (
             LiveScenario(
@@ -438,6 +446,22 @@ class Marketplace:
         with self._state.lock:
             self._order(order_id).cancel(self.clock.now(), by=by, reason=reason)
 
+    def misdate(self, order_id: str, shown: datetime) -> None:
+        """Show ``shown`` as the order's ``LastUpdateDate`` until its next real change.
+
+        Added in 0.2.0.
+        """
+        with self._state.lock:
+            self._order(order_id).shown_update_date = whole_seconds(shown)
+
+    def garble(self, order_id: str) -> None:
+        """Render the order without its first item's id until its next real change.
+
+        Added in 0.2.0.
+        """
+        with self._state.lock:
+            self._order(order_id).garbled = True
+
     def advance(self, seconds: float | timedelta) -> None:
         """Move a :class:`~amzcancel.clock.FakeClock` forward and apply what became due.
 
@@ -478,3 +502,19 @@ class Marketplace:
             f"Marketplace(seed={self.seed}, orders={len(self._state.orders)}, "
             f"speed={self.speed}, faults={self._faults.probability}, live={self._live is not None})"
         )
+
+
+def _bend(orders: list[SimOrder], quirks: Quirks, seed: int) -> None:
+    """Future-date and garble the shares of the initial orders the quirks ask for.
+
+    A generator of its own keeps the scenario (orders, live changes) the same for a seed
+    whatever the quirks.
+    """
+    if not (quirks.future_dated_share or quirks.malformed_share):
+        return
+    rng = random.Random(f"bend:{seed}")
+    for order in orders:
+        if rng.random() < quirks.future_dated_share:
+            order.shown_update_date = order.last_update_date + timedelta(days=FUTURE_DAYS)
+        if order.items and rng.random() < quirks.malformed_share:
+            order.garbled = True

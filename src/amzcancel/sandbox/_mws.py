@@ -74,7 +74,7 @@ def render_order(order: SimOrder) -> str:
     parts = [
         _el("AmazonOrderId", order.amazon_order_id),
         _el("PurchaseDate", format_time(order.purchase_date)),
-        _el("LastUpdateDate", format_time(order.last_update_date)),
+        _el("LastUpdateDate", format_time(order.rendered_update_date)),
         _el("OrderStatus", order.status.value),
         _el("FulfillmentChannel", order.channel.value),
         _el("SalesChannel", info.sales_channel),
@@ -101,11 +101,10 @@ def render_order(order: SimOrder) -> str:
 
 def render_item(order: SimOrder, item: SimItem) -> str:
     """An MWS ``OrderItem`` element; ``BuyerRequestedCancel`` only when the buyer asked."""
-    parts = [
-        _el("ASIN", item.asin),
-        _el("OrderItemId", item.order_item_id),
-        _el("SellerSKU", item.seller_sku),
-    ]
+    parts = [_el("ASIN", item.asin)]
+    if not (order.garbled and item is order.items[0]):  # the quirk: an unreadable document
+        parts.append(_el("OrderItemId", item.order_item_id))
+    parts.append(_el("SellerSKU", item.seller_sku))
     if item.buyer_cancel_reason is not None:
         parts.append(
             "<BuyerRequestedCancel>"
@@ -283,45 +282,58 @@ class MwsOrders:
             now,
             clamp_before=True,
         )
-        ids = window.ordered_ids(
-            o
-            for o in state.orders.values()
-            if o.marketplace_id in marketplaces
-            and (not statuses or o.status.value in statuses)
-            and (not channels or o.channel.value in channels)
+        ids = state.listed_ids(
+            window,
+            (
+                o
+                for o in state.orders.values()
+                if o.marketplace_id in marketplaces
+                and (not statuses or o.status.value in statuses)
+                and (not channels or o.channel.value in channels)
+            ),
         )
         bound = "CreatedBefore" if window.by_created else "LastUpdatedBefore"
         context = ((bound, format_time(window.before)),)
-        return self._orders_page(ids, 0, size, context)
+        return self._orders_page(ids, 0, size, context, asked_with=None)
 
     def _orders_page(
-        self, ids: tuple[str, ...], offset: int, size: int, context: tuple[tuple[str, str], ...]
+        self,
+        ids: tuple[str, ...],
+        offset: int,
+        size: int,
+        context: tuple[tuple[str, str], ...],
+        *,
+        asked_with: str | None,
     ) -> str:
         state = self._state
         parts = []
         if offset + size < len(ids):
-            token = state.tokens.issue(
-                "mws-orders",
-                ids,
-                offset=offset + size,
-                page_size=size,
-                context=context,
-                now=state.now(),
-                ttl_seconds=state.next_token_ttl_seconds,
+            token = state.next_page_token(
+                asked_with,
+                lambda: state.tokens.issue(
+                    "mws-orders",
+                    ids,
+                    offset=offset + size,
+                    page_size=size,
+                    context=context,
+                    now=state.now(),
+                    ttl_seconds=state.next_token_ttl_seconds,
+                ),
             )
             parts.append(_el("NextToken", token))
         parts += [_el(name, value) for name, value in context]
-        orders = "".join(render_order(state.orders[i]) for i in ids[offset : offset + size])
+        orders = "".join(render_order(state.orders[i]) for i in state.page_ids(ids, offset, size))
         parts.append(f"<Orders>{orders}</Orders>")
         return "".join(parts)
 
     def _list_orders_by_next_token(self, params: dict[str, str]) -> str:
-        cursor = self._state.tokens.resolve(
-            params.get("NextToken", ""), "mws-orders", self._state.now()
-        )
+        asked_with = params.get("NextToken", "")
+        cursor = self._state.tokens.resolve(asked_with, "mws-orders", self._state.now())
         if cursor is None:
             raise BadInput("Invalid or expired NextToken")
-        return self._orders_page(cursor.ids, cursor.offset, cursor.page_size, cursor.context)
+        return self._orders_page(
+            cursor.ids, cursor.offset, cursor.page_size, cursor.context, asked_with=asked_with
+        )
 
     def _items_page(self, order: SimOrder, offset: int) -> str:
         state = self._state

@@ -86,6 +86,8 @@ def _render_item(order: SimOrder, item: SimItem, included: frozenset[str]) -> di
             "quantityFulfilled": item.quantity_shipped,
             "quantityUnfulfilled": item.quantity_unshipped,
         }
+    if order.garbled and item is order.items[0]:
+        del body["orderItemId"]  # the quirk: a document the client cannot read
     if "CANCELLATION" in included:
         cancellation: dict[str, Any] = {}
         if item.buyer_cancel_reason is not None:
@@ -109,7 +111,7 @@ def render_order(order: SimOrder, included: frozenset[str]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "orderId": order.amazon_order_id,
         "createdTime": format_time(order.purchase_date),
-        "lastUpdatedTime": format_time(order.last_update_date),
+        "lastUpdatedTime": format_time(order.rendered_update_date),
         "salesChannel": {
             "channelName": "AMAZON",
             "marketplaceId": order.marketplace_id,
@@ -202,31 +204,39 @@ class Orders2026Api(SpApiOperations):
             fulfilled_by = request.list_param("fulfilledBy")
             if any(f not in ("MERCHANT", "AMAZON") for f in fulfilled_by):
                 raise BadInput("fulfilledBy must be MERCHANT or AMAZON")
-            ids = window.ordered_ids(
-                o
-                for o in state.orders.values()
-                if (not marketplaces or o.marketplace_id in marketplaces)
-                and (not statuses or FULFILLMENT_STATUS[o.status] in statuses)
-                and (not fulfilled_by or _FULFILLED_BY[o.channel] in fulfilled_by)
+            ids = state.listed_ids(
+                window,
+                (
+                    o
+                    for o in state.orders.values()
+                    if (not marketplaces or o.marketplace_id in marketplaces)
+                    and (not statuses or FULFILLMENT_STATUS[o.status] in statuses)
+                    and (not fulfilled_by or _FULFILLED_BY[o.channel] in fulfilled_by)
+                ),
             )
             offset = 0
             bound = format_time(window.before)
             by_created = window.by_created
             context = (*fixed, ("#bound", bound), ("#by", "created" if by_created else "updated"))
-        page = ids[offset : offset + page_size]
         body: dict[str, Any] = {
-            "orders": [render_order(state.orders[i], included) for i in page if i in state.orders]
+            "orders": [
+                render_order(state.orders[i], included)
+                for i in state.page_ids(ids, offset, page_size)
+            ]
         }
         if offset + page_size < len(ids):
             body["pagination"] = {
-                "nextToken": state.tokens.issue(
-                    "orders-2026",
-                    ids,
-                    offset=offset + page_size,
-                    page_size=page_size,
-                    context=context,
-                    now=now,
-                    ttl_seconds=PAGINATION_TOKEN_TTL_SECONDS,
+                "nextToken": state.next_page_token(
+                    token,
+                    lambda: state.tokens.issue(
+                        "orders-2026",
+                        ids,
+                        offset=offset + page_size,
+                        page_size=page_size,
+                        context=context,
+                        now=now,
+                        ttl_seconds=PAGINATION_TOKEN_TTL_SECONDS,
+                    ),
                 )
             }
         body["createdBefore" if by_created else "lastUpdatedBefore"] = bound

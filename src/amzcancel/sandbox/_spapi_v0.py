@@ -43,7 +43,7 @@ def render_order(order: SimOrder) -> dict[str, Any]:
     body: dict[str, Any] = {
         "AmazonOrderId": order.amazon_order_id,
         "PurchaseDate": format_time(order.purchase_date),
-        "LastUpdateDate": format_time(order.last_update_date),
+        "LastUpdateDate": format_time(order.rendered_update_date),
         "OrderStatus": order.status.value,
         "FulfillmentChannel": order.channel.value,
         "SalesChannel": info.sales_channel,
@@ -96,6 +96,8 @@ def render_item(order: SimOrder, item: SimItem) -> dict[str, Any]:
         body["ItemPrice"] = _money(item.unit_price * item.quantity_ordered, order.currency)
         body["ItemTax"] = _money(0, order.currency)
         body["PromotionDiscount"] = _money(0, order.currency)
+    if order.garbled and item is order.items[0]:
+        del body["OrderItemId"]  # the quirk: a document the client cannot read
     return body
 
 
@@ -172,29 +174,36 @@ class OrdersV0Api(SpApiOperations):
                     ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"),
                     now,
                 )
-                ids = window.ordered_ids(
-                    o
-                    for o in state.orders.values()
-                    if o.marketplace_id in marketplaces
-                    and (not statuses or o.status.value in statuses)
-                    and (not channels or o.channel.value in channels)
+                ids = state.listed_ids(
+                    window,
+                    (
+                        o
+                        for o in state.orders.values()
+                        if o.marketplace_id in marketplaces
+                        and (not statuses or o.status.value in statuses)
+                        and (not channels or o.channel.value in channels)
+                    ),
                 )
                 bound = "CreatedBefore" if window.by_created else "LastUpdatedBefore"
                 context = ((bound, format_time(window.before)),)
             offset = 0
-        page = ids[offset : offset + page_size]
         payload: dict[str, Any] = {
-            "Orders": [render_order(state.orders[i]) for i in page if i in state.orders]
+            "Orders": [
+                render_order(state.orders[i]) for i in state.page_ids(ids, offset, page_size)
+            ]
         }
         if offset + page_size < len(ids):
-            payload["NextToken"] = state.tokens.issue(
-                "orders-v0",
-                ids,
-                offset=offset + page_size,
-                page_size=page_size,
-                context=context,
-                now=now,
-                ttl_seconds=state.next_token_ttl_seconds,
+            payload["NextToken"] = state.next_page_token(
+                token,
+                lambda: state.tokens.issue(
+                    "orders-v0",
+                    ids,
+                    offset=offset + page_size,
+                    page_size=page_size,
+                    context=context,
+                    now=now,
+                    ttl_seconds=state.next_token_ttl_seconds,
+                ),
             )
         payload.update(dict(context))
         return payload

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from amzcancel.errors import AmzCancelError
@@ -102,6 +102,32 @@ class SimOrder:
         default=None, repr=False, compare=False
     )
     """Told of every change: (order, OrderChangeType, ChangeReason, time) - ORDER_CHANGE."""
+    earlier_updates: list[datetime] = field(default_factory=list, repr=False, compare=False)
+    """Earlier values of ``last_update_date``, oldest first (what a lagging index still shows)."""
+    shown_update_date: datetime | None = field(default=None, repr=False, compare=False)
+    """A wrong ``LastUpdateDate`` the APIs show instead of the real one until the next change
+    (a quirk: a date in the future)."""
+    garbled: bool = field(default=False, repr=False, compare=False)
+    """Until the next change, the APIs render this order without its first item's id (a quirk:
+    a document the client cannot read)."""
+
+    @property
+    def rendered_update_date(self) -> datetime:
+        """The ``LastUpdateDate`` the APIs show: the real one unless a quirk shows another."""
+        return self.shown_update_date or self.last_update_date
+
+    def index_time(self, lag_seconds: float, now: datetime) -> datetime | None:
+        """The last-update time a listing index that lags ``lag_seconds`` behind still holds.
+
+        ``None`` when the order is younger than the lag (not listed yet).
+        """
+        if lag_seconds <= 0:
+            return self.last_update_date
+        seen = now - timedelta(seconds=lag_seconds)
+        for when in (self.last_update_date, *reversed(self.earlier_updates)):
+            if when <= seen:
+                return when
+        return None
 
     # --- derived values -------------------------------------------------------------------
 
@@ -154,7 +180,14 @@ class SimOrder:
     def _touch(self, when: datetime) -> None:
         # Amazon's dates have whole seconds; keeping them so means the dates a client reads are
         # exactly the ones the windows compare. LastUpdateDate never goes back.
-        self.last_update_date = max(self.last_update_date, whole_seconds(when))
+        new = max(self.last_update_date, whole_seconds(when))
+        if new != self.last_update_date:
+            self.earlier_updates.append(self.last_update_date)
+            del self.earlier_updates[:-8]  # a lagging index is never many changes behind
+        self.last_update_date = new
+        # A real change heals what a quirk showed wrongly.
+        self.shown_update_date = None
+        self.garbled = False
 
     def request_cancel(self, order_item_id: str, reason: str, when: datetime) -> None:
         """Record a buyer's formal cancellation request for one unshipped item."""

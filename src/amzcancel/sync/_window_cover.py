@@ -93,22 +93,30 @@ class WindowCover:
             PathRefused: searchOrders was refused on its first call.
             AmzCancelError: a call failed after the client's retries.
         """
+        try:
+            await self._cover()
+        except Exception:
+            self._write_deferred()  # what was fetched is stored; the cursor stays
+            raise
+        self._write_deferred()
+        return reached_bound(self.echoes, self.window)
+
+    async def _cover(self) -> None:
         rest: list[Window] = [self.window]
         if PATH_SEARCH in self.paths:
             rest = await self._search_window()
-        if rest:
-            try:
-                await self._share(rest)
-            except PathRefused:
-                # The v0 listing was refused: searchOrders reads the window alone.
-                if PATH_SEARCH not in self.paths:
-                    raise _no_path("list this window") from None
-                await self._search_window(alone=True)
-            else:
-                if not self.pool.finished:
-                    raise _no_path("fetch the listed orders")
-        self._write_deferred()
-        return reached_bound(self.echoes, self.window)
+        if not rest:
+            return
+        try:
+            await self._share(rest)
+        except PathRefused:
+            # The v0 listing was refused: searchOrders reads the window alone.
+            if PATH_SEARCH not in self.paths:
+                raise _no_path("list this window") from None
+            await self._search_window(alone=True)
+        else:
+            if not self.pool.finished:
+                raise _no_path("fetch the listed orders")
 
     # -- phase 1 ---------------------------------------------------------------------------
 

@@ -323,32 +323,40 @@ class SyncEngine:
         slots = asyncio.Semaphore(self._concurrency)
         expired = False
         guard = ListingGuard(f"{source.api} {part.after.isoformat()}..{part.before.isoformat()}")
+        failure: Exception | None = None
         async with asyncio.TaskGroup() as tasks:
             token: str | None = None
             token_at = self._clock.now()
-            while True:
-                page = await self._list_page(source, key, part, token, token_at)
-                received_at = self._clock.now()
-                if page is None:
-                    expired = True
-                    break
-                run.progress.pages += 1
-                run.progress.orders_seen += len(page.orders)
-                if page.last_updated_before is not None:
-                    echoes.append(page.last_updated_before)
-                for order in self._changed(page.orders, scheduled, inline=source.items_inline):
-                    run.progress.orders_changed += 1
-                    if source.items_inline:
-                        run.progress.items_seen += len(order.items)
-                        applier.add(order)
-                        continue
-                    run.progress.item_fetches_planned += 1
-                    await slots.acquire()
-                    tasks.create_task(self._fetch(run, source, order, slots, applier))
-                run.emit()
-                token, token_at = guard.next_token(page.orders, page.next_token), received_at
-                if token is None:
-                    break
+            try:
+                while True:
+                    page = await self._list_page(source, key, part, token, token_at)
+                    received_at = self._clock.now()
+                    if page is None:
+                        expired = True
+                        break
+                    run.progress.pages += 1
+                    run.progress.orders_seen += len(page.orders)
+                    if page.last_updated_before is not None:
+                        echoes.append(page.last_updated_before)
+                    for order in self._changed(page.orders, scheduled, inline=source.items_inline):
+                        run.progress.orders_changed += 1
+                        if source.items_inline:
+                            run.progress.items_seen += len(order.items)
+                            applier.add(order)
+                            continue
+                        run.progress.item_fetches_planned += 1
+                        await slots.acquire()
+                        tasks.create_task(self._fetch(run, source, order, slots, applier))
+                    run.emit()
+                    token, token_at = guard.next_token(page.orders, page.next_token), received_at
+                    if token is None:
+                        break
+            except Exception as exc:
+                # The listing failed: let the item fetches already under way finish (they are
+                # paid for, and what they bring is stored), then fail.
+                failure = exc
+        if failure is not None:
+            raise failure
         return expired
 
     async def _list_page(

@@ -1,0 +1,112 @@
+"""OrderSync against a marketplace that bends its answers (sandbox quirks), on simulated time.
+
+Each quirk is a way a real marketplace misbehaves that once stopped or misled a sync: an index
+that lags behind the documents, page tokens that come back, one order on two pages, dates in
+the future, documents that cannot be read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from amzcancel.clock import FakeClock
+from amzcancel.errors import APIError
+from amzcancel.sandbox import Marketplace, Quirks
+from amzcancel.sync import OrderSync
+
+
+def since(mp: Marketplace) -> object:
+    """Before every order of the marketplace."""
+    return mp.clock.now() - timedelta(days=8)
+
+
+def requests_up_to_cursor(sync: OrderSync, mp: Marketplace) -> tuple[set[object], set[object]]:
+    """(store, truth) open requests of orders last changed before the committed cursor.
+
+    The marketplace keeps changing while a live sync runs: only what the cursor covers is
+    comparable. Orders changed later may be in the store older or newer than the truth.
+    """
+    result = sync.last_result
+    assert result is not None and result.ok, result
+    cursor = result.windows[-1].cursor
+    assert cursor is not None
+    truth = mp.truth()
+    settled = {
+        o.amazon_order_id
+        for o in truth.orders
+        if o.last_update_date is not None and o.last_update_date <= cursor
+    }
+    store = {
+        (p.amazon_order_id, p.order_item_id, p.reason)
+        for p in sync.pending()
+        if p.amazon_order_id in settled
+    }
+    expected = {
+        (oid, item, reason)
+        for (oid, item), reason in truth.buyer_cancel_requests.items()
+        if oid in settled
+    }
+    return store, expected
+
+
+@pytest.mark.slow
+def test_a_live_backlog_behind_a_lagging_index_is_read_without_asking_past_the_window(
+    tmp_path: Path,
+) -> None:
+    """Listings carry orders newer than the bound asked for; no call asks past the window.
+
+    Before, the backlog splitter took a searchOrders sub-window's end from the newest listed
+    order, so a live backlog ended with "lastUpdatedBefore must be at least two minutes before
+    the time of the request" (4 runs of 5).
+    """
+    mp = Marketplace(
+        seed=11,
+        orders=3000,
+        speed=20.0,
+        live=True,
+        clock=FakeClock(),
+        quirks=Quirks(index_lag_seconds=90),
+    )
+    with mp.order_sync(store=tmp_path / "s.db", since=since(mp)) as sync:
+        result = sync.run_once()
+        assert result.paths  # the backlog was shared among several paths
+        store, expected = requests_up_to_cursor(sync, mp)
+    assert store == expected
+    assert expected
+
+
+@pytest.mark.parametrize("mode", ["same", "alternate"])
+@pytest.mark.parametrize("api", ["auto", "2026", "v0", "mws"])
+def test_a_listing_whose_tokens_come_back_is_stopped(tmp_path: Path, api: str, mode: str) -> None:
+    """Repeated page tokens end the run with an error after a few calls, on every API."""
+    mp = Marketplace(
+        seed=4, orders=450, clock=FakeClock(), quirks=Quirks(repeat_page_tokens=mode)
+    )
+    with (
+        mp.order_sync(store=tmp_path / "s.db", api=api, since=since(mp)) as sync,  # type: ignore[arg-type]
+        pytest.raises(APIError) as caught,
+    ):
+        sync.run_once()
+    assert caught.value.code in ("RepeatedNextToken", "EndlessListing")
+    listings = sum(
+        n
+        for op, n in mp.truth().requests_by_operation.items()
+        if op in ("searchOrders", "getOrders", "ListOrders", "ListOrdersByNextToken")
+    )
+    assert listings <= 10
+
+
+@pytest.mark.parametrize("api", ["auto", "2026", "v0"])
+def test_duplicated_orders_across_pages_change_nothing(tmp_path: Path, api: str) -> None:
+    """An order on two pages is stored once, its request found once, no event twice."""
+    mp = Marketplace(seed=8, orders=600, clock=FakeClock(), quirks=Quirks(duplicate_share=1.0))
+    with mp.order_sync(store=tmp_path / "s.db", api=api, since=since(mp)) as sync:  # type: ignore[arg-type]
+        sync.run_once()
+        found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
+        events = sync.events()
+    assert found == mp.truth().buyer_cancel_requests
+    keys = [(e.type, e.amazon_order_id, e.order_item_id) for e in events]
+    assert len(keys) == len(set(keys))
