@@ -311,3 +311,64 @@ def test_cli_json_summary_names_the_paths(
     assert summary["paths"] == list(ALL_PATHS)
     assert sum(summary["orders_by_path"].values()) == summary["orders_changed"]
     assert summary["requests_by_operation"]["searchOrders"] >= 1
+
+
+def test_no_claim_asks_past_the_window_for_orders_shown_newer_than_listed(
+    tmp_path: Path,
+) -> None:
+    """Orders listed in the window but shown with a newer time never stretch a claim.
+
+    Listings return orders whose document is newer than the bound asked for (on Amazon the index
+    and the document are not read at the same moment). The backlog splitter took a sub-window's
+    end from the newest listed order, so searchOrders was asked past the window, and past
+    Amazon's two-minute line: "400 lastUpdatedBefore must be at least two minutes before the
+    time of the request", blamed on Amazon, ended 4 of 5 live backlog syncs.
+    """
+    mp = Marketplace(seed=9, orders=600, speed=10.0, clock=FakeClock())
+    newest = sorted(mp.orders(), key=lambda o: o.last_update_date)[-40:]
+    for order in newest:
+        mp.misdate(order.amazon_order_id, mp.clock.now() + timedelta(minutes=1))
+    asked: list[str] = []
+
+    class Watch(httpx.AsyncBaseTransport):
+        def __init__(self) -> None:
+            self.inner = mp.transport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/2026-01-01/orders"):
+                asked.append(request.url.params.get("lastUpdatedBefore", ""))
+            return await self.inner.handle_async_request(request)
+
+    with make_sync(mp, tmp_path / "s.db", transport=Watch()) as sync:
+        spend_search_budget(sync)
+        result = sync.run_once()
+        window_end = result.windows[-1].before
+        assert result.orders_by_path.get(PATH_SEARCH, 0) > 100  # claims did happen
+        assert pending_map(sync) == mp.truth().buyer_cancel_requests
+    assert len(set(asked)) > 1
+    assert max(asked) <= window_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_orders_shown_newer_on_the_first_pages_do_not_cut_the_rest_of_the_window(
+    tmp_path: Path,
+) -> None:
+    """After phase 1, the rest of the window starts at the last order *listed in* it.
+
+    An order on a searchOrders page shown with a time past the window (changed since it was
+    listed) says nothing of where the listing stands; taking it as the last order seen would
+    start the rest at the window's end and skip every order between.
+    """
+    mp = Marketplace(seed=9, orders=600, speed=10.0, clock=FakeClock())
+    # The last order of the first searchOrders page (a spent budget reads one page first).
+    last_of_page = sorted(mp.orders(), key=lambda o: (o.last_update_date, o.amazon_order_id))[99]
+    mp.misdate(last_of_page.amazon_order_id, mp.clock.now() + timedelta(minutes=1))
+    with make_sync(mp, tmp_path / "s.db") as sync:
+        spend_search_budget(sync)
+        sync.run_once()
+        stored = {
+            o.amazon_order_id
+            for o in mp.truth().orders
+            if sync.store.get_order(ACCOUNT, o.amazon_order_id) is not None
+        }
+        assert stored == {o.amazon_order_id for o in mp.truth().orders}
+        assert pending_map(sync) == mp.truth().buyer_cancel_requests

@@ -82,9 +82,7 @@ def test_a_live_backlog_behind_a_lagging_index_is_read_without_asking_past_the_w
 @pytest.mark.parametrize("api", ["auto", "2026", "v0", "mws"])
 def test_a_listing_whose_tokens_come_back_is_stopped(tmp_path: Path, api: str, mode: str) -> None:
     """Repeated page tokens end the run with an error after a few calls, on every API."""
-    mp = Marketplace(
-        seed=4, orders=450, clock=FakeClock(), quirks=Quirks(repeat_page_tokens=mode)
-    )
+    mp = Marketplace(seed=4, orders=450, clock=FakeClock(), quirks=Quirks(repeat_page_tokens=mode))
     with (
         mp.order_sync(store=tmp_path / "s.db", api=api, since=since(mp)) as sync,  # type: ignore[arg-type]
         pytest.raises(APIError) as caught,

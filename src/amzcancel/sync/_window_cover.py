@@ -159,6 +159,10 @@ class WindowCover:
                 self.echoes.append(page.last_updated_before)
             for order in page.orders:
                 when = order.last_update_date
+                if when is not None and when > window.before:
+                    # Changed since the window's end: its time says nothing of where the
+                    # listing stands (the index listed it by an older time).
+                    continue
                 if when is None or (last_seen is not None and when < last_seen):
                     ascending = False
                 last_seen = when if when is not None else last_seen
@@ -169,11 +173,8 @@ class WindowCover:
                 return []
         self.resume = (token, guard)
         if ascending and last_seen is not None:
-            # The pages came oldest first: the rest is at or after the last order seen. An order
-            # listed with a time past the window (its document is newer than the index entry
-            # that listed it) says nothing about where the rest starts.
-            start = min(max(last_seen, window.after), window.before)
-            return [Window(start, window.before)]
+            # The pages came oldest first: the rest is at or after the last order seen.
+            return [Window(max(last_seen, window.after), window.before)]
         return [window]
 
     # -- phase 2 ---------------------------------------------------------------------------
