@@ -30,7 +30,8 @@ def requests_up_to_cursor(sync: OrderSync, mp: Marketplace) -> tuple[set[object]
     comparable. Orders changed later may be in the store older or newer than the truth.
     """
     result = sync.last_result
-    assert result is not None and result.ok, result
+    assert result is not None
+    assert result.ok, result
     cursor = result.windows[-1].cursor
     assert cursor is not None
     truth = mp.truth()
