@@ -13,8 +13,11 @@ Amazon's 2022 change to seller-fulfilled cancellations turns on the cancel reaso
 :func:`allowed_cancel_reasons` answers this for an :class:`~amzcancel.models.Order` (and
 optionally one item); :func:`evaluate_cancel_reasons` answers it from plain facts.
 :func:`approve_cancellation` is the guard: it turns a wish to cancel into a
-:class:`CancelDecision` (which is the only thing :mod:`amzcancel.feeds` accepts) or raises
-:class:`~amzcancel.errors.PolicyViolation`.
+:class:`CancelDecision` or raises :class:`~amzcancel.errors.PolicyViolation`. A decision is a
+plain value (it survives JSON, pickling and a queue between processes); the submission of a
+cancellation feed judges every decision again with :func:`recheck_decision`, from the order as
+Amazon holds it, so a decision that is wrong (hand-made, altered, or made before the order
+shipped) is refused because it is wrong.
 
 Sources: Seller Central help G201722390 (buyer-requested cancellations), 200198080 (cancel an
 order), 200285210 (Cancellation Rate); see docs/policy.md.
@@ -29,7 +32,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel
 
 from amzcancel._policy_rules import (
     FEED_CANCEL_REASONS,
@@ -42,7 +45,6 @@ from amzcancel._policy_rules import (
     scope_blocker,
 )
 from amzcancel._policy_text import INFORMAL_REQUEST_REPLY, BuyerReply, status_blocker
-from amzcancel._seal import seal, verify
 from amzcancel.errors import ConfigError, PolicyViolation
 from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus
 
@@ -60,6 +62,7 @@ __all__ = [
     "parse_cancel_reason",
     "parse_fulfillment_channel",
     "parse_order_status",
+    "recheck_decision",
     "recommended_reason",
 ]
 
@@ -245,11 +248,13 @@ def recommended_reason(
 
 
 class CancelDecision(BaseModel):
-    """A cancellation the guard approved; the only input the feed builder accepts.
+    """A cancellation the guard approved: what to cancel, with which reason, on which facts.
 
-    Build it with :func:`approve_cancellation`; a hand-made instance is refused by the feed.
+    Build it with :func:`approve_cancellation`. It is a plain value: it can be stored, sent to
+    another process and read back. Nothing trusts it blindly: submitting a feed judges it
+    again (:func:`recheck_decision`) against the order as Amazon holds it then.
 
-    Added in 0.1.0.
+    Added in 0.1.0 (a plain value since 0.2.0).
     """
 
     model_config = MODEL_CONFIG
@@ -266,18 +271,15 @@ class CancelDecision(BaseModel):
     """The policy's verdict on ``reason`` at the time of the decision."""
     override_justification: str | None = None
     """Set when the caller overrode a refusal; the justification they gave."""
-
-    _seal: str | None = PrivateAttr(default=None)
+    informal_request: bool = False
+    """The caller said the buyer asked only through buyer-seller messages."""
+    out_of_stock: bool = False
+    """The caller said the goods are out of stock."""
 
     @property
     def overridden(self) -> bool:
         """Whether the policy refused this reason and the caller overrode it."""
         return self.override_justification is not None
-
-    @property
-    def is_approved(self) -> bool:
-        """Whether this decision came from :func:`approve_cancellation`, unchanged since."""
-        return verify(self._seal, self.model_dump_json())
 
 
 def approve_cancellation(
@@ -352,10 +354,79 @@ def approve_cancellation(
         reason=code,
         verdict=verdict,
         override_justification=justification,
+        informal_request=informal_request,
+        out_of_stock=out_of_stock,
     )
-    decision._seal = seal(decision.model_dump_json())
     logger.info("approved cancelling %s with %s", what, code.value)
     return decision
+
+
+def recheck_decision(decision: CancelDecision, order: Order) -> ReasonVerdict:
+    """Judge ``decision`` again against ``order`` as it is now; the boundary check.
+
+    The decision's own verdict is not trusted: the reason is judged from ``order`` (status,
+    channel, the buyer's formal request on each item) and the facts the decision states
+    (informal request, out of stock). A refusal passes only with an override justification,
+    and is logged.
+
+    Args:
+        decision: what is about to be submitted.
+        order: the order, with its items, as just read from Amazon.
+
+    Returns:
+        The verdict now (the decision's reason).
+
+    Raises:
+        PolicyViolation: the decision is for another order, names items the order lacks,
+            cancels "the whole order" without all its items, or uses a reason the policy
+            refuses now without a justification.
+
+    Added in 0.2.0.
+    """
+    what = f"order {decision.amazon_order_id}"
+    if decision.amazon_order_id != order.amazon_order_id:
+        why = f"the decision is for {what}, not order {order.amazon_order_id}."
+        raise PolicyViolation(why, reason=decision.reason.value, why=why)
+    known = {item.order_item_id: item for item in order.items}
+    missing = [i for i in decision.order_item_ids if i not in known]
+    if missing or not decision.order_item_ids:
+        why = f"{what} has no item {', '.join(missing) or '(none named)'}."
+        raise PolicyViolation(why, reason=decision.reason.value, why=why)
+    if decision.whole_order and set(decision.order_item_ids) != set(known):
+        why = f"a whole-order cancellation of {what} must name every item of the order."
+        raise PolicyViolation(why, reason=decision.reason.value, why=why)
+    targets = [None] if decision.whole_order else [known[i] for i in decision.order_item_ids]
+    verdict: ReasonVerdict | None = None
+    for target in targets:
+        verdict = next(
+            v
+            for v in allowed_cancel_reasons(
+                order,
+                target,
+                informal_request=decision.informal_request,
+                out_of_stock=decision.out_of_stock,
+            )
+            if v.reason is decision.reason
+        )
+        if verdict.allowed:
+            continue
+        where = what + ("" if target is None else f" item {target.order_item_id}")
+        justification = decision.override_justification
+        if not (isinstance(justification, str) and justification.strip()):
+            raise PolicyViolation(
+                f"{decision.reason.value} is not allowed for {where}: {verdict.why}",
+                reason=decision.reason.value,
+                why=verdict.why,
+            )
+        logger.warning(
+            "policy override at submission: %s with %s (%s); justification: %s",
+            where,
+            decision.reason.value,
+            verdict.why,
+            justification,
+        )
+    assert verdict is not None
+    return verdict
 
 
 def _find_item(order: Order, item_id: str) -> OrderItem:

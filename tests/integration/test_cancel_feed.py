@@ -129,14 +129,33 @@ def test_guard_blocks_before_anything_is_sent(market: Marketplace, client: SpApi
     assert market.truth().requests_by_operation.get("createFeedDocument", 0) == before
 
 
-def test_order_shipped_meanwhile_is_reported(market: Marketplace, client: SpApiClient) -> None:
-    """If the order ships after the decision, the processing report carries Amazon's error."""
+def test_order_shipped_since_the_decision_is_not_submitted(
+    market: Marketplace, client: SpApiClient
+) -> None:
+    """The submission reads the order again: shipped since the decision, nothing is sent."""
     order_id, item_id = _requested_order(market)
     order = client.orders_2026.get_order(order_id, included_data=FULL)
     decision = approve_cancellation(order, "BuyerCanceled", item=item_id)
     market.ship(order_id)
     feed = build_cancellation_feed([decision], merchant_id=MERCHANT)
-    result = submit_cancellation_feed(client, feed, marketplace_ids=["ATVPDKIKX0DER"])
+    with pytest.raises(PolicyViolation, match="shipped"):
+        submit_cancellation_feed(client, feed, marketplace_ids=["ATVPDKIKX0DER"])
+    assert "createFeed" not in market.truth().requests_by_operation
+
+
+def test_order_shipped_while_the_feed_is_processed_is_reported(
+    market: Marketplace, client: SpApiClient
+) -> None:
+    """If the order ships after the check, the processing report carries Amazon's error."""
+    order_id, item_id = _requested_order(market)
+    order = client.orders_2026.get_order(order_id, included_data=FULL)
+    decision = approve_cancellation(order, "BuyerCanceled", item=item_id)
+    market.ship(order_id)
+    feed = build_cancellation_feed([decision], merchant_id=MERCHANT)
+    # The facts given are the ones read before the shipment (the check passes on them).
+    result = submit_cancellation_feed(
+        client, feed, marketplace_ids=["ATVPDKIKX0DER"], orders=[order]
+    )
     assert result.report is not None
     (error,) = result.report.errors
     assert error.amazon_order_id == order_id

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from amzcancel.clock import FakeClock
-from amzcancel.errors import ParseError, UnsafeXMLError
+from amzcancel.errors import ParseError, PolicyViolation, UnsafeXMLError
 from amzcancel.feeds import (
     FEED_CONTENT_TYPE,
     FEED_TYPE,
@@ -26,6 +26,7 @@ from amzcancel.feeds import (
 )
 from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
 from amzcancel.policy import CancelDecision, approve_cancellation
+from amzcancel.testing import shapes
 
 ORDER_ID = "902-1845936-5435065"
 
@@ -115,26 +116,73 @@ def test_item_decisions_merge_per_order_and_number_messages() -> None:
     assert "<CancelReason>NoInventory</CancelReason>" in feed.xml
 
 
-def test_only_guard_decisions_are_accepted() -> None:
-    """A hand-made decision that skipped the guard cannot reach a feed."""
-    real = approve_cancellation(_order(requested=False), "NoInventory")
-    forged = CancelDecision(**real.model_dump())
-    with pytest.raises(FeedError, match="approve_cancellation"):
-        build_cancellation_feed([forged], merchant_id="A2EXAMPLE")
-
-
-def test_an_approved_decision_altered_after_the_guard_is_refused() -> None:
-    """model_copy(update=...) of an approved decision (e.g. NoInventory -> BuyerCanceled on an
-    order with no request) is no longer approved; an unchanged copy still is."""
+def test_a_decision_whose_verdict_is_for_another_reason_is_refused() -> None:
+    """An approved decision altered to another reason no longer matches its verdict."""
     from amzcancel.policy import CancelReason
 
-    real = approve_cancellation(_order(requested=False), "NoInventory")
-    assert real.is_approved
-    assert real.model_copy().is_approved
+    real = approve_cancellation(_order(requested=False), "NoInventory", out_of_stock=True)
     forged = real.model_copy(update={"reason": CancelReason.BUYER_CANCELED})
-    assert not forged.is_approved
-    with pytest.raises(FeedError, match="approve_cancellation"):
+    with pytest.raises(FeedError, match="verdict is about NoInventory"):
         build_cancellation_feed([forged], merchant_id="A2EXAMPLE")
+
+
+def test_a_forged_decision_is_refused_at_submission_because_it_is_wrong() -> None:
+    """BuyerCanceled on an order the buyer did not ask to cancel, with a forged "allowed"
+    verdict, passes the builder (it is consistent) but not the submission: the boundary judges
+    it again from the order, and nothing is uploaded."""
+    from amzcancel.policy import CancelReason
+
+    order = _order(requested=False)
+    real = approve_cancellation(order, "NoInventory", out_of_stock=True)
+    verdict = real.verdict.model_copy(update={"reason": CancelReason.BUYER_CANCELED})
+    forged = CancelDecision(
+        **{**real.model_dump(), "reason": CancelReason.BUYER_CANCELED, "verdict": verdict}
+    )
+    feed = build_cancellation_feed([forged], merchant_id="A2EXAMPLE")
+    client = ScriptedClient()
+    with pytest.raises(PolicyViolation, match="BuyerCanceled is not allowed"):
+        submit_cancellation_feed(
+            client, feed, marketplace_ids=["ATVPDKIKX0DER"], orders=[order], clock=FakeClock()
+        )
+    assert client.calls == []
+
+
+def test_a_decision_made_in_another_process_is_submitted() -> None:
+    """A decision is a plain value: pickled (or sent as JSON) to a worker, it still goes through,
+    because it is right, not because of who made it."""
+    import pickle
+
+    order = _order()
+    decision = approve_cancellation(order, "BuyerCanceled")
+    travelled = pickle.loads(pickle.dumps(decision))
+    from_json = CancelDecision.model_validate_json(decision.model_dump_json())
+    for copy in (travelled, from_json):
+        feed = build_cancellation_feed([copy], merchant_id="A2EXAMPLE")
+        result = submit_cancellation_feed(
+            ScriptedClient(),
+            feed,
+            marketplace_ids=["ATVPDKIKX0DER"],
+            orders=[order],
+            clock=FakeClock(),
+        )
+        assert result.feed_id == "50012345678"
+
+
+def test_a_decision_made_before_the_order_shipped_is_refused() -> None:
+    """Judged again at the boundary: an order that shipped since the decision cannot be
+    cancelled, whatever the decision said."""
+    order = _order()
+    decision = approve_cancellation(order, "BuyerCanceled")
+    shipped = order.model_copy(update={"status": OrderStatus.SHIPPED})
+    feed = build_cancellation_feed([decision], merchant_id="A2EXAMPLE")
+    with pytest.raises(PolicyViolation, match="BuyerCanceled is not allowed"):
+        submit_cancellation_feed(
+            ScriptedClient(),
+            feed,
+            marketplace_ids=["ATVPDKIKX0DER"],
+            orders=[shipped],
+            clock=FakeClock(),
+        )
 
 
 def test_pricing_error_is_not_sent_in_a_feed() -> None:
@@ -371,11 +419,24 @@ def test_bad_reports_raise_parse_errors(document: bytes, error: type[Exception])
 
 
 class ScriptedClient:
-    """Answers the Feeds API calls like Amazon would, and records them."""
+    """Answers the Feeds API calls like Amazon would, and records them.
+
+    It answers Orders 2026-01-01 getOrder from ``orders`` (the submission reads every order it
+    cancels, unless it is given them); with ``refuse_2026`` it answers 403 there, and v0
+    getOrder/getOrderItems instead.
+    """
 
     def __init__(
-        self, *, polls_before_done: int = 2, final: str = "DONE", gzip_report: bool = False
+        self,
+        *,
+        polls_before_done: int = 2,
+        final: str = "DONE",
+        gzip_report: bool = False,
+        orders: Mapping[str, Order] | None = None,
+        refuse_2026: bool = False,
     ) -> None:
+        self.orders = dict(orders) if orders is not None else {ORDER_ID: _order()}
+        self.refuse_2026 = refuse_2026
         self.calls: list[tuple[str, str, str | None, bool]] = []
         self.uploaded: tuple[bytes | None, Mapping[str, str] | None] = (None, None)
         self.created: Any = None
@@ -396,6 +457,8 @@ class ScriptedClient:
         authenticate: bool = True,
     ) -> httpx.Response:
         self.calls.append((method, path_or_url, operation, authenticate))
+        if operation in ("getOrder", "getOrderItems"):
+            return self._order_answer(path_or_url, operation)
         if operation == "createFeedDocument":
             assert json == {"contentType": FEED_CONTENT_TYPE}
             return _json(201, {"feedDocumentId": "doc-in", "url": "https://up.example/doc-in"})
@@ -427,6 +490,34 @@ class ScriptedClient:
             return httpx.Response(200, content=gzip.compress(data) if self.gzip_report else data)
         raise AssertionError(f"unexpected call {method} {path_or_url}")
 
+    def _order_answer(self, path: str, operation: str) -> httpx.Response:
+        from amzcancel.errors import AuthError
+
+        order_id = path.split("/orders/")[-1].split("/")[0]
+        order = self.orders[order_id]
+        items_2026 = [
+            shapes.order_item_2026(
+                i.order_item_id,
+                quantity_ordered=i.quantity_ordered or 1,
+                quantity_fulfilled=i.quantity_shipped or 0,
+                buyer_requested_cancel=i.buyer_cancel.requested,
+            )
+            for i in order.items
+        ]
+        if "/2026-01-01/" in path:
+            if self.refuse_2026:
+                raise AuthError("Access to requested resource is denied.", status_code=403)
+            status = "SHIPPED" if order.status is OrderStatus.SHIPPED else "UNSHIPPED"
+            body = shapes.order_2026(order_id, items=items_2026, fulfillment_status=status)
+            return _json(200, {"order": body})
+        if operation == "getOrder":
+            return _json(200, {"payload": shapes.v0_order(order_id, status=order.status.value)})
+        items = [
+            shapes.v0_order_item(i.order_item_id, buyer_requested_cancel=i.buyer_cancel.requested)
+            for i in order.items
+        ]
+        return _json(200, shapes.get_order_items_body(order_id, items))
+
 
 class AsyncScriptedClient:
     """The same script behind an awaitable ``request``."""
@@ -447,7 +538,12 @@ def test_submission_follows_the_feeds_api_flow() -> None:
     client, clock = ScriptedClient(), FakeClock()
     feed = _feed()
     result = submit_cancellation_feed(
-        client, feed, marketplace_ids=["ATVPDKIKX0DER"], poll_interval=10, clock=clock
+        client,
+        feed,
+        marketplace_ids=["ATVPDKIKX0DER"],
+        orders=[_order()],
+        poll_interval=10,
+        clock=clock,
     )
     assert [c[2] or c[1] for c in client.calls] == [
         "createFeedDocument",
@@ -512,19 +608,45 @@ def test_waiting_gives_up_on_the_clock() -> None:
     assert clock.monotonic() <= 300
 
 
-@pytest.mark.parametrize("how", ["by-hand", "altered"])
-def test_only_built_feeds_are_submitted(how: str) -> None:
-    """A hand-written or altered feed document is refused before anything is uploaded."""
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [("by-hand", "nothing to cancel"), ("altered", "does not match its decisions")],
+)
+def test_a_document_that_is_not_its_decisions_is_refused(how: str, message: str) -> None:
+    """A hand-written document (no decisions) or one altered after it was built is refused
+    before anything is uploaded: the document sent is the one its decisions make."""
     built = _feed()
-    assert built.is_built
     if how == "by-hand":
         feed = CancellationFeed(merchant_id="A2", xml=built.xml, messages=(), decisions=())
     else:
         feed = built.model_copy(update={"xml": built.xml.replace("BuyerCanceled", "NoInventory")})
     client = ScriptedClient()
-    with pytest.raises(FeedError, match="build_cancellation_feed"):
+    with pytest.raises(FeedError, match=message):
         submit_cancellation_feed(client, feed, marketplace_ids=["ATVPDKIKX0DER"], clock=FakeClock())
-    assert client.calls == []
+    assert [c[2] for c in client.calls if c[2] != "getOrder"] == []
+
+
+@pytest.mark.parametrize("refuse_2026", [False, True], ids=["2026", "v0"])
+def test_the_submission_reads_each_order_it_cancels(refuse_2026: bool) -> None:
+    """Without ``orders=``, the order is read from Amazon (v0 when 2026-01-01 is refused) and
+    judged on what Amazon says, before the feed document is created."""
+    client = ScriptedClient(polls_before_done=0, refuse_2026=refuse_2026)
+    submit_cancellation_feed(client, _feed(), marketplace_ids=["ATVPDKIKX0DER"], clock=FakeClock())
+    operations = [c[2] for c in client.calls]
+    read = ["getOrder", "getOrder", "getOrderItems"] if refuse_2026 else ["getOrder"]
+    assert operations[: len(read)] == read
+    assert operations[len(read)] == "createFeedDocument"
+
+
+def test_an_order_shipped_since_the_decision_is_not_cancelled() -> None:
+    """Amazon says the order shipped: the submission refuses, and uploads nothing."""
+    shipped = _order().model_copy(update={"status": OrderStatus.SHIPPED})
+    client = ScriptedClient(orders={ORDER_ID: shipped})
+    with pytest.raises(PolicyViolation, match="shipped"):
+        submit_cancellation_feed(
+            client, _feed(), marketplace_ids=["ATVPDKIKX0DER"], clock=FakeClock()
+        )
+    assert [c[2] for c in client.calls] == ["getOrder"]
 
 
 def test_marketplaces_are_checked_before_any_call() -> None:
@@ -562,7 +684,8 @@ async def test_async_twin_follows_the_same_flow() -> None:
         poll_interval=5,
         clock=clock,
     )
-    assert [c[2] or c[1] for c in sync.calls][:3] == [
+    assert [c[2] or c[1] for c in sync.calls][:4] == [
+        "getOrder",
         "createFeedDocument",
         "https://up.example/doc-in",
         "createFeed",

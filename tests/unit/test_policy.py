@@ -317,7 +317,7 @@ def test_guard_approves_an_allowed_reason() -> None:
     """An allowed reason yields an approved decision covering every item of the order."""
     order = _order(_item("1", requested=True), _item("2", requested=True))
     decision = approve_cancellation(order, "BuyerCanceled")
-    assert decision.is_approved
+    assert decision.verdict.allowed
     assert decision.whole_order
     assert decision.order_item_ids == ("1", "2")
     assert decision.reason is BC

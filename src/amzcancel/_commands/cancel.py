@@ -133,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"submitting the cancellation feed for order {order.amazon_order_id}", file=sys.stderr
         )
-        submission = submit_cancellation_feed(client, feed, marketplace_ids=marketplaces)
+        submission = submit_cancellation_feed(
+            client, feed, marketplace_ids=marketplaces, orders=[order]
+        )
         after = _refetch(client, args.order_id, args.api)
     _print_submission(submission, after, as_json=args.json)
     report = submission.report

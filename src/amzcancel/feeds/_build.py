@@ -5,7 +5,8 @@ The document follows Amazon's ``amzn-envelope.xsd`` and ``OrderAcknowledgement.x
 ``Message`` per order with ``MessageID`` 1, 2, ..., and in it ``AmazonOrderID``,
 ``StatusCode`` ``Failure`` (which is what cancels) and one ``Item`` per cancelled item carrying
 its ``CancelReason``. The schema puts ``CancelReason`` only on items, so a whole-order cancel
-lists every item. Input comes only from the guard (:func:`amzcancel.policy.approve_cancellation`).
+lists every item. Input is the guard's decisions (:func:`amzcancel.policy.approve_cancellation`);
+the submission judges them again against the orders before anything is sent.
 
 Added in 0.1.0.
 """
@@ -16,7 +17,6 @@ import logging
 import xml.etree.ElementTree as ET  # building only; untrusted XML is parsed with defusedxml
 from collections.abc import Sequence
 
-from amzcancel._seal import seal
 from amzcancel.feeds._model import CancellationFeed, FeedError, FeedMessage
 from amzcancel.feeds._schema import check_order_acknowledgement_feed
 from amzcancel.policy import FEED_CANCEL_REASONS, CancelDecision
@@ -44,7 +44,8 @@ def build_cancellation_feed(
         merchant_id: the seller's merchant identifier (merchant token) for the header.
 
     Raises:
-        FeedError: no decisions; a decision not made by the guard; a reason the feed schema
+        FeedError: no decisions; something that is not a decision, or one whose verdict is for
+            another reason or refuses it without a justification; a reason the feed schema
             lacks (PricingError); an order whose items are unknown; the same item twice or
             with two reasons; a blank merchant identifier.
 
@@ -81,11 +82,9 @@ def build_cancellation_feed(
     # instead of as a rejected feed hours later.
     check_order_acknowledgement_feed(xml)
     logger.info("built cancellation feed with %d message(s)", len(messages))
-    feed = CancellationFeed(
+    return CancellationFeed(
         merchant_id=merchant, xml=xml + "\n", messages=tuple(messages), decisions=tuple(decisions)
     )
-    feed._seal = seal(feed.model_dump_json())
-    return feed
 
 
 def _messages(decisions: Sequence[CancelDecision]) -> list[FeedMessage]:
@@ -121,10 +120,20 @@ def _messages(decisions: Sequence[CancelDecision]) -> list[FeedMessage]:
 
 
 def _check_decision(decision: CancelDecision) -> None:
-    if not isinstance(decision, CancelDecision) or not decision.is_approved:
+    if not isinstance(decision, CancelDecision):
         raise FeedError(
-            "only decisions from amzcancel.policy.approve_cancellation can go into a "
-            "cancellation feed"
+            "a cancellation feed is built from decisions of amzcancel.policy.approve_cancellation"
+        )
+    if decision.verdict.reason is not decision.reason:
+        raise FeedError(
+            f"order {decision.amazon_order_id}: the decision's verdict is about "
+            f"{decision.verdict.reason.value}, not {decision.reason.value}; "
+            "make decisions with approve_cancellation"
+        )
+    if not decision.verdict.allowed and not decision.overridden:
+        raise FeedError(
+            f"order {decision.amazon_order_id}: {decision.reason.value} is refused by the policy "
+            f"({decision.verdict.why}) and the decision carries no override justification"
         )
     if decision.reason not in FEED_CANCEL_REASONS:
         raise FeedError(

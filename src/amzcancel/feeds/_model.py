@@ -5,9 +5,8 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
-from amzcancel._seal import verify
 from amzcancel.errors import AmzCancelError
 from amzcancel.policy import CancelDecision, CancelReason
 
@@ -26,9 +25,9 @@ _MODEL_CONFIG = ConfigDict(frozen=True, strict=True, extra="forbid", use_attribu
 class FeedError(AmzCancelError):
     """A cancellation feed that cannot be built or that Amazon did not process.
 
-    Raised for a decision that did not come from the guard, a reason the feed schema lacks
-    (PricingError), a document that breaks the OrderAcknowledgement schema, and a feed whose
-    processing ended CANCELLED or FATAL.
+    Raised for a decision that is not consistent, a reason the feed schema lacks
+    (PricingError), a document that breaks the OrderAcknowledgement schema or does not match its
+    decisions, and a feed whose processing ended CANCELLED or FATAL.
 
     Added in 0.1.0.
     """
@@ -66,15 +65,8 @@ class CancellationFeed(BaseModel):
     messages: tuple[FeedMessage, ...]
     """What each message cancels."""
     decisions: tuple[CancelDecision, ...]
-    """The guard's decisions the feed was built from (overrides included)."""
-
-    _seal: str | None = PrivateAttr(default=None)
-
-    @property
-    def is_built(self) -> bool:
-        """Whether :func:`~amzcancel.feeds.build_cancellation_feed` made this feed, unchanged
-        since: the only feeds :func:`~amzcancel.feeds.submit_cancellation_feed` sends."""
-        return verify(self._seal, self.model_dump_json())
+    """The guard's decisions the feed was built from (overrides included); the submission
+    judges them again and sends the document they make, nothing else."""
 
     @property
     def content(self) -> bytes:
