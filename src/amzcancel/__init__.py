@@ -1,45 +1,45 @@
 """amzcancel: keep a seller's Amazon orders in step and catch every buyer-requested cancellation.
 
-The models and errors are imported eagerly; clients, the policy, the store and the sync facade
-load on first use (PEP 562), so ``import amzcancel`` stays cheap for code that only parses.
+Every name loads on first use (PEP 562): ``import amzcancel`` (and so loading the pytest plugin
+``amzcancel.testing.plugin``, which every pytest run of a project that installed us does) costs
+almost nothing until a name is used.
 
 Added in 0.1.0.
 """
 
 import typing
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
-
-from amzcancel.errors import (
-    AmzCancelError,
-    APIError,
-    AuthError,
-    ConfigError,
-    ConnectionFailed,
-    InvalidInputError,
-    NotFoundError,
-    ParseError,
-    PolicyViolation,
-    RequestTimeout,
-    ServerError,
-    StoreError,
-    ThrottledError,
-    TransportError,
-    UnsafeXMLError,
-)
-from amzcancel.models import (
-    BuyerCancel,
-    FulfillmentChannel,
-    ItemsPage,
-    Money,
-    Order,
-    OrderItem,
-    OrdersPage,
-    OrderStatus,
-    Source,
-)
 
 if typing.TYPE_CHECKING:
+    __version__: str
+
+    from amzcancel.errors import (
+        AmzCancelError,
+        APIError,
+        AuthError,
+        ConfigError,
+        ConnectionFailed,
+        InvalidInputError,
+        NotFoundError,
+        ParseError,
+        PolicyViolation,
+        RequestTimeout,
+        ServerError,
+        StoreError,
+        ThrottledError,
+        TransportError,
+        UnsafeXMLError,
+    )
+    from amzcancel.models import (
+        BuyerCancel,
+        FulfillmentChannel,
+        ItemsPage,
+        Money,
+        Order,
+        OrderItem,
+        OrdersPage,
+        OrderStatus,
+        Source,
+    )
     from amzcancel.policy import (
         CancelReason,
         ReasonVerdict,
@@ -59,7 +59,38 @@ if typing.TYPE_CHECKING:
         TransportStats,
     )
 
+_ERRORS = (
+    "APIError",
+    "AmzCancelError",
+    "AuthError",
+    "ConfigError",
+    "ConnectionFailed",
+    "InvalidInputError",
+    "NotFoundError",
+    "ParseError",
+    "PolicyViolation",
+    "RequestTimeout",
+    "ServerError",
+    "StoreError",
+    "ThrottledError",
+    "TransportError",
+    "UnsafeXMLError",
+)
+_MODELS = (
+    "BuyerCancel",
+    "FulfillmentChannel",
+    "ItemsPage",
+    "Money",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "OrdersPage",
+    "Source",
+)
+
 _LAZY: dict[str, str] = {
+    **dict.fromkeys(_ERRORS, "amzcancel.errors"),
+    **dict.fromkeys(_MODELS, "amzcancel.models"),
     "AsyncMwsClient": "amzcancel.transport",
     "AsyncSpApiClient": "amzcancel.transport",
     "CancelReason": "amzcancel.policy",
@@ -83,6 +114,15 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> typing.Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("amzcancel")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without install
+            found = "0.0.0"
+        globals()["__version__"] = found
+        return found
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'amzcancel' has no attribute {name!r}")
@@ -94,13 +134,8 @@ def __getattr__(name: str) -> typing.Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})
 
-
-try:
-    __version__ = _version("amzcancel")
-except _PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
 
 __all__ = [
     "APIError",

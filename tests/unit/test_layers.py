@@ -163,3 +163,30 @@ def test_the_checks_see_what_they_should() -> None:
     assert "amzcancel.sync._protocol" in graph["amzcancel.sync.engine"]
     assert any(t.startswith("amzcancel.sync") for t in graph["amzcancel._commands.sync"])
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+
+
+def test_loading_the_pytest_plugin_costs_nearly_nothing() -> None:
+    """Every pytest run of a project that installed amzcancel loads the plugin: it must not
+    import pydantic, httpx or amzcancel's models until a fixture is used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, amzcancel.testing.plugin\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('pydantic', 'httpx', 'rich')"
+        " or m in ('amzcancel.models', 'amzcancel.errors', 'amzcancel.sync')]\n"
+        "print(','.join(sorted(heavy)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+
+
+def test_every_public_name_still_loads() -> None:
+    """The lazy package resolves every name of ``__all__``, the version included."""
+    import amzcancel
+
+    for name in amzcancel.__all__:
+        assert getattr(amzcancel, name) is not None
+    assert amzcancel.__version__.count(".") >= 2
