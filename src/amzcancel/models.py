@@ -44,12 +44,11 @@ def format_utc(value: datetime) -> str:
     Fractions of a second are kept only when present (``2026-11-20T08:00:00Z``,
     ``2026-11-20T08:00:00.250Z``).
     """
-    value = _ensure_utc(value)
+    # isoformat, not strftime("%Y"): the C library writes year 1 as "1", which Amazon refuses.
+    value = _ensure_utc(value).replace(tzinfo=None)
     if value.microsecond:
-        text = value.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0")
-    else:
-        text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    return text + "Z"
+        return value.isoformat(timespec="microseconds").rstrip("0") + "Z"
+    return value.isoformat(timespec="seconds") + "Z"
 
 
 UtcDateTime = Annotated[

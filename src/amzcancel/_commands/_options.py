@@ -6,10 +6,24 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from amzcancel.errors import ConfigError
 
-__all__ = ["add_paths", "add_region", "refuse_endpoints_with_sandbox"]
+__all__ = ["add_paths", "add_region", "add_since", "refuse_endpoints_with_sandbox"]
+
+
+def add_since(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--since ISO8601``: where a first sync starts (UTC when no offset is given)."""
+    parser.add_argument("--since", type=_parse_since, metavar="ISO8601", help=help_text)
+
+
+def _parse_since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def add_region(parser: argparse.ArgumentParser) -> None:

@@ -17,22 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from amzcancel._commands._options import add_paths, add_region
+from amzcancel._commands._options import add_paths, add_region, add_since
 from amzcancel.errors import ConfigError
 
 __all__ = ["register"]
-
-
-def _parse_since(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -69,12 +60,7 @@ def register(subparsers: Any) -> None:
     add_region(parser)
     parser.add_argument("--endpoint", metavar="URL", help="SP-API (or MWS) base URL")
     parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
-    parser.add_argument(
-        "--since",
-        type=_parse_since,
-        metavar="ISO8601",
-        help="where the recorded sync starts (default 7 days back; UTC if no offset)",
-    )
+    add_since(parser, "where the recorded sync starts (default 7 days back; UTC if no offset)")
     parser.add_argument(
         "--marketplace",
         action="append",

@@ -10,13 +10,17 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
-from amzcancel._commands._options import add_paths, add_region, refuse_endpoints_with_sandbox
+from amzcancel._commands._options import (
+    add_paths,
+    add_region,
+    add_since,
+    refuse_endpoints_with_sandbox,
+)
 from amzcancel.sync import SyncProgress, SyncResult
 
 __all__ = ["register"]
@@ -41,11 +45,8 @@ def register(subparsers: Any) -> None:
     )
     add_paths(parser)
     parser.add_argument("--store", default="amzcancel.db", metavar="PATH", help="SQLite store")
-    parser.add_argument(
-        "--since",
-        type=_parse_since,
-        metavar="ISO8601",
-        help="where the first sync starts (default 7 days back; UTC if no offset is given)",
+    add_since(
+        parser, "where the first sync starts (default 7 days back; UTC if no offset is given)"
     )
     parser.add_argument(
         "--marketplace",
@@ -62,14 +63,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.set_defaults(handler=run)
-
-
-def _parse_since(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def run(args: argparse.Namespace) -> int:
