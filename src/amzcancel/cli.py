@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from amzcancel import __version__
 from amzcancel._commands import COMMANDS
+from amzcancel._commands._stop import EXIT_TERMINATED, Terminated, raise_terminated
 from amzcancel.errors import AmzCancelError
 
-__all__ = ["EXIT_ERROR", "build_parser", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_TERMINATED", "Terminated", "build_parser", "main"]
 
 EXIT_ERROR = 2
 
@@ -74,13 +77,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Started with stdout closed (``>&-``): every command writes there, so say so up front
         # rather than fail half-way with an AttributeError traceback.
         return _fail(args.command, "standard output is closed")
+    if threading.current_thread() is not threading.main_thread():
+        return _run(args)  # signals reach the main thread only (an embedding application's)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return _handle(args)
+    except BaseExceptionGroup as group:
+        # A stop that arrived inside a task group (anyio's, in a connection attempt) comes
+        # wrapped; it is still a stop, said in one line.
+        for stop in (Terminated, KeyboardInterrupt):
+            found = group.subgroup(stop)
+            if found is not None:
+                return _stopped(args.command, found.exceptions[0])
+        raise
+
+
+def _stopped(command: str, reason: BaseException) -> int:
+    if isinstance(reason, Terminated):
+        print(f"amzcancel {command}: terminated (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
+    print(f"amzcancel {command}: interrupted", file=sys.stderr)
+    return 130
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except AmzCancelError as exc:
         return _fail(args.command, str(exc))
-    except KeyboardInterrupt:
-        print(f"amzcancel {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as stop:
+        return _stopped(args.command, stop)
     except BrokenPipeError:
         # The reader went away (``| head -1``): end quietly, and point stdout at /dev/null so
         # that the interpreter's final flush of unwritten output does not fail again.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import socket
 import sqlite3
 import subprocess
@@ -510,3 +511,69 @@ def test_closed_stdout_is_one_line_before_anything_runs(
     line = one_error_line(capsys, argv)
     assert "standard output is closed" in line
     assert not (tmp_path / "never-created.db").exists()
+
+
+def test_sigterm_ends_a_command_with_a_line_like_ctrl_c(tmp_path: Path) -> None:
+    """SIGTERM to a sync waiting on a server that never answers: one line, exit 143.
+
+    (It used to end with 143 and not a word, unlike Ctrl-C.)
+    """
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    env = {
+        **os.environ,
+        "LWA_APP_ID": "amzn1.application-oa2-client.x",
+        "LWA_CLIENT_SECRET": "s",
+        "SP_API_REFRESH_TOKEN": "Atzr|x",
+    }
+    command = [sys.executable, "-m", "amzcancel.cli", "sync", "--store", str(tmp_path / "s.db")]
+    proc = subprocess.Popen(
+        [*command, "--endpoint", url, "--lwa-endpoint", url + "/auth/o2/token"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        connection, _ = listener.accept()  # the token request is under way: it never ends
+        with connection:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+    finally:
+        listener.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == "amzcancel sync: terminated (SIGTERM)"
+    assert "Traceback" not in err
+
+
+def test_sigterm_stops_the_served_sandbox_cleanly() -> None:
+    """A served sandbox stops on SIGTERM as on Ctrl-C: "stopped", exit status 0."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "amzcancel.cli", "sandbox", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert "serving" in proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert err.strip() == "amzcancel sandbox: stopped"

@@ -170,3 +170,42 @@ def test_region_problems_are_one_line_before_any_store(
     assert len(err) == 1
     assert expected in err[0]
     assert not store.exists()
+
+
+def test_a_failed_sync_says_what_it_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Page 1 stored, page 2 failing every time: exit 2, the error, and what was kept.
+
+    Before, the run threw page 1 away; now its requests reach ``pending``, stderr says so and
+    ``--json`` prints the failed run's summary with its ``error``.
+    """
+    from amzcancel.sandbox import Marketplace, SandboxRequest, SandboxResponse
+    from amzcancel.sandbox._http import spapi_error
+
+    real_demo = Marketplace.demo.__func__  # type: ignore[attr-defined]
+
+    def failing_demo(cls: type[Marketplace], **kwargs: object) -> Marketplace:
+        market: Marketplace = real_demo(cls, **kwargs)
+        answer = market.handle
+
+        def handle(request: SandboxRequest) -> SandboxResponse:
+            if request.param("paginationToken"):
+                return spapi_error(500, "InternalFailure", "We encountered an internal error.")
+            return answer(request)
+
+        market.handle = handle  # type: ignore[method-assign]
+        return market
+
+    monkeypatch.setattr(Marketplace, "demo", classmethod(failing_demo))
+    store = tmp_path / "s.db"
+    code = main(["sync", "--sandbox", "--api", "2026", "--store", str(store), "--json"])
+    captured = capsys.readouterr()
+    assert code == 2
+    summary = json.loads(captured.out)
+    assert "500" in summary["error"]
+    assert summary["orders_changed"] == 100  # the first page
+    assert "stored 100 new or changed orders" in captured.err
+    assert captured.err.strip().splitlines()[-1].startswith("amzcancel sync: error: ")
+    assert main(["pending", "--store", str(store), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == summary["buyer_cancel_requests"] > 0

@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import Any
 
+from amzcancel._commands._stop import Terminated
 from amzcancel.errors import ConfigError
 
 __all__ = ["register"]
@@ -197,7 +198,7 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         ]
         print("\n".join(lines), flush=True)
         (stop or threading.Event()).wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated):
         print("amzcancel sandbox: stopped", file=sys.stderr)
     finally:
         server.__exit__(None, None, None)

@@ -21,6 +21,7 @@ from amzcancel._commands._options import (
     add_since,
     refuse_endpoints_with_sandbox,
 )
+from amzcancel.errors import AmzCancelError
 from amzcancel.sync import SyncProgress, SyncResult
 
 __all__ = ["register"]
@@ -93,8 +94,12 @@ def run(args: argparse.Namespace) -> int:
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
-        with _progress(console) as progress.target:
-            result = sync.run_once()
+        try:
+            with _progress(console) as progress.target:
+                result = sync.run_once()
+        except AmzCancelError:
+            _report_partial(sync.last_result, as_json=args.json)
+            raise
     if args.json:
         print(json.dumps(result.to_json()))
     else:
@@ -153,6 +158,22 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
             # An error is reported on one line of its own; the bar leaves nothing behind.
             progress.live.transient = True
             raise
+
+
+def _report_partial(result: SyncResult | None, *, as_json: bool) -> None:
+    """Say what a failed run kept: what it read is stored, and the next run goes on from it."""
+    if result is None:
+        return
+    if as_json:
+        print(json.dumps(result.to_json()))
+    if result.orders_changed or result.events:
+        print(
+            f"amzcancel sync: stored {result.orders_changed} new or changed orders and "
+            f"{result.events} events before the failure; "
+            f"{result.buyer_cancel_requests} open buyer cancel requests are in the store; "
+            "the next sync goes on from there",
+            file=sys.stderr,
+        )
 
 
 def _orders_by_path(counts: Mapping[str, int]) -> str:

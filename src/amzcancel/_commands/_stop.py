@@ -1,0 +1,27 @@
+"""How a command is stopped: SIGTERM ends it like Ctrl-C, with a line on stderr.
+
+Added in 0.2.0.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+__all__ = ["EXIT_TERMINATED", "Terminated", "raise_terminated"]
+
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""What a shell reports for a process ended by SIGTERM (143); we say so in a line first."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: end the command like Ctrl-C does, with a line on stderr.
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it on the way
+    out; every store write is one transaction, so ending anywhere loses nothing.
+    """
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler the command line installs."""
+    raise Terminated
