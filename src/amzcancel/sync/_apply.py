@@ -10,10 +10,10 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from amzcancel.clock import Clock
 from amzcancel.models import Order
 from amzcancel.sync._protocol import CursorKey, Event, Store
 
@@ -23,7 +23,7 @@ DEFAULT_BATCH_SIZE = 50
 """Orders written per transaction at most."""
 
 DEFAULT_FLUSH_SECONDS = 1.0
-"""Real seconds a fetched order may wait for its batch to fill."""
+"""Seconds (on the sync's clock) a fetched order may wait for its batch to fill."""
 
 
 class Applier:
@@ -33,6 +33,7 @@ class Applier:
         store: the store to write to.
         account: the seller account.
         on_events: receives the events each write appended to the outbox.
+        clock: the sync's clock, which ages batches.
         batch_size: orders per transaction at most.
         flush_seconds: a batch older than this is written at the next order.
     """
@@ -43,11 +44,13 @@ class Applier:
         account: str,
         on_events: Callable[[Sequence[Event]], None],
         *,
+        clock: Clock,
         batch_size: int = DEFAULT_BATCH_SIZE,
         flush_seconds: float = DEFAULT_FLUSH_SECONDS,
     ) -> None:
         self._store = store
         self._account = account
+        self._clock = clock
         self._on_events = on_events
         self._batch_size = batch_size
         self._flush_seconds = flush_seconds
@@ -57,9 +60,9 @@ class Applier:
     def add(self, order: Order) -> None:
         """Queue one order (which must carry its items); write the batch when due."""
         if not self._pending:
-            self._oldest = time.monotonic()
+            self._oldest = self._clock.monotonic()
         self._pending.append(order)
-        due = time.monotonic() - self._oldest >= self._flush_seconds
+        due = self._clock.monotonic() - self._oldest >= self._flush_seconds
         if len(self._pending) >= self._batch_size or due:
             self.flush()
 

@@ -257,7 +257,7 @@ class SyncEngine:
     async def _cover_part(
         self, run: RunLedger, source: OrderSource, key: CursorKey, part: Window
     ) -> datetime:
-        applier = Applier(self._store, self._account, run.count_events)
+        applier = Applier(self._store, self._account, run.count_events, clock=self._clock)
         if self._multipath is not None and source.api == API_SPAPI_2026:
             return await self._cover_paths(self._multipath, run, key, part, applier)
         scheduled: dict[str, datetime | None] = {}
