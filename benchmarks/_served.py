@@ -7,18 +7,23 @@ is on ``sys.path``).
 from __future__ import annotations
 
 import asyncio
+import json
+import multiprocessing
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
 from amzcancel.sync.facade import OrderSync
 
-__all__ = ["served_sync", "warm_up"]
+__all__ = ["fetch_truth", "served_elsewhere", "served_sync", "warm_up"]
 
 
 @contextmanager
@@ -42,6 +47,47 @@ def served_sync(
         )
         with sync:
             yield mp, sync
+
+
+def _serve_child(options: dict[str, Any], channel: Connection) -> None:
+    marketplace = Marketplace(**options)
+    with marketplace.serve(port=0) as base_url:
+        channel.send((base_url, marketplace.clock.now()))
+        try:
+            channel.recv()  # anything (or the parent's end closing) means: stop
+        except EOFError:
+            pass
+
+
+@contextmanager
+def served_elsewhere(**options: Any) -> Iterator[tuple[str, Any]]:
+    """``Marketplace(**options)`` served on 127.0.0.1 by a child process: (base URL, its now).
+
+    A benchmark that measures CPU with ``time.process_time()`` must not count the server's
+    work, so the marketplace runs in a process of its own. Ground truth is at
+    ``GET <base URL>/_sandbox/truth`` (:func:`fetch_truth`).
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_serve_child, args=(options, theirs), daemon=True)
+    child.start()
+    try:
+        if not ours.poll(60):
+            raise RuntimeError("the sandbox process did not start within 60 s")
+        base_url, now = ours.recv()
+        yield base_url, now
+    finally:
+        ours.send("stop")
+        child.join(10)
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+
+
+def fetch_truth(base_url: str) -> dict[str, Any]:
+    """The served marketplace's ground truth (``GET /_sandbox/truth``)."""
+    with urllib.request.urlopen(f"{base_url}/_sandbox/truth", timeout=60) as answer:
+        return dict(json.load(answer))
 
 
 def warm_up() -> None:

@@ -29,7 +29,8 @@ from amzcancel.models import BuyerCancel, Order, OrderItem, Source
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 from amzcancel.sync.store import SqliteStore
 from amzcancel.transport import LwaCredentials, MwsClient, MwsCredentials, SpApiClient
-from amzcancel.transport._base import MWS_ORDERS_PATH, ApiCall, RequestSpec
+from amzcancel.transport._calls import ApiCall, RequestSpec
+from amzcancel.transport._constants import MWS_ORDERS_PATH
 from amzcancel.wire import mws, notifications, spapi_2026, spapi_v0
 from amzcancel.wire.detect import parse_document
 from amzcancel.wire.reports import MAX_LINE_CHARS, iter_report_orders
