@@ -46,6 +46,12 @@ BENCHMARKS = (
         full=((), ("--calls", "1000", "--concurrency", "16")),
     ),
     Benchmark(
+        "client",
+        "bench_client.py",
+        smoke=("--calls", "20", "--rounds", "1", "--orders", "5"),
+        full=((),),
+    ),
+    Benchmark(
         "sync",
         "bench_sync.py",
         smoke=(
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, sync, multipath)",
+        help="run only these (parse, pacing, client, sync, multipath)",
     )
     args = parser.parse_args(argv)
     status = 0
