@@ -12,7 +12,7 @@ import multiprocessing
 import tempfile
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -53,10 +53,8 @@ def _serve_child(options: dict[str, Any], channel: Connection) -> None:
     marketplace = Marketplace(**options)
     with marketplace.serve(port=0) as base_url:
         channel.send((base_url, marketplace.clock.now()))
-        try:
-            channel.recv()  # anything (or the parent's end closing) means: stop
-        except EOFError:
-            pass
+        with suppress(EOFError):  # the parent's end closing means: stop, too
+            channel.recv()
 
 
 @contextmanager

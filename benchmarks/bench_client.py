@@ -122,8 +122,7 @@ async def run(base_url: str, paths: list[str], *, rounds: int) -> dict[str, Any]
         "rounds": rounds,
         "cpu_us_per_request": {name: round(value, 1) for name, value in medians.items()},
         "spread_us": {
-            name: [round(min(values), 1), round(max(values), 1)]
-            for name, values in samples.items()
+            name: [round(min(values), 1), round(max(values), 1)] for name, values in samples.items()
         },
         "ratio": round(medians["AsyncSpApiClient"] / medians["bare httpx"], 3),
         "ratio_with_parsing": round(medians["+ parsing"] / medians["bare httpx"], 3),

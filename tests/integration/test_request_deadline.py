@@ -16,11 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hostile import Answer, Handler, HostileServer, Request, endless, in_turn
 
 from amzcancel.clock import FakeClock
 from amzcancel.errors import RequestTimeout, TransportError
 from amzcancel.transport import AsyncSpApiClient, LwaCredentials, SpApiClient
+from hostile import Answer, Handler, HostileServer, Request, endless, in_turn
 
 AFTER = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 ORDERS = {"payload": {"Orders": [], "LastUpdatedBefore": "2026-11-21T09:30:00Z"}}

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from hostile import Answer, Handler, HostileServer, Request
 
 from amzcancel.clock import FakeClock
 from amzcancel.errors import ConnectionFailed, RequestTimeout, TransportError
 from amzcancel.transport import AsyncSpApiClient, LwaCredentials, SpApiClient
 from amzcancel.transport._answers import transport_error
+from hostile import Answer, Handler, HostileServer, Request
 
 AFTER = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 CREDS = LwaCredentials("app", "secret", "Atzr|refresh")

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+
 from hostile import Answer, Handler, HostileServer, Request, in_turn
 
 Servers = Callable[[Handler], HostileServer]

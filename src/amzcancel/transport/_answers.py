@@ -26,7 +26,7 @@ __all__ = [
     "transport_error",
 ]
 
-LWA_TOKEN_REQUEST = "LWA token request"
+LWA_TOKEN_REQUEST = "LWA token request"  # noqa: S105 - a label, not a secret
 """How messages name the token request an attempt makes before its API call."""
 
 
@@ -74,9 +74,7 @@ def transport_error(
     if isinstance(exc, httpx.ConnectTimeout):
         return RequestTimeout(f"timed out connecting to {host} {call}", **where)
     if isinstance(exc, httpx.ReadTimeout):
-        return RequestTimeout(
-            f"{host} sent nothing{_seconds(request, 'read')} {call}", **where
-        )
+        return RequestTimeout(f"{host} sent nothing{_seconds(request, 'read')} {call}", **where)
     if isinstance(exc, httpx.WriteTimeout):
         return RequestTimeout(
             f"could not send to {host}{_seconds(request, 'write')} {call}", **where

@@ -32,6 +32,7 @@ __all__ = ["AsyncClient", "BaseClient", "SyncClient"]
 
 R = TypeVar("R")
 
+
 class BaseClient:
     """Options, read-only views and the engine core shared by every client (no I/O)."""
 
@@ -55,7 +56,11 @@ class BaseClient:
         self, protocol: WireProtocol, *, partner: str, auth: LwaAuth | None
     ) -> SenderCore:
         return SenderCore(
-            protocol=protocol, settings=self._settings, stats=self._stats, partner=partner, auth=auth
+            protocol=protocol,
+            settings=self._settings,
+            stats=self._stats,
+            partner=partner,
+            auth=auth,
         )
 
     def _copy_arguments(self, overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -170,10 +170,14 @@ class Sender:
     def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
         core = self.core
-        retrying = core.policy.retrying(
-            clock=core.clock, stats=core.stats, label=spec.label, pacing=core.pacing(spec)
+        return core.policy.call(
+            self._attempt,
+            spec,
+            clock=core.clock,
+            stats=core.stats,
+            label=spec.label,
+            pacing=core.pacing(spec),
         )
-        return retrying(self._attempt, spec)
 
     def _attempt(self, spec: RequestSpec) -> httpx.Response:
         token, fresh = self._token(None) if self.core.wants_token(spec) else (None, False)
@@ -238,10 +242,14 @@ class AsyncSender:
     async def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
         core = self.core
-        retrying = core.policy.async_retrying(
-            clock=core.clock, stats=core.stats, label=spec.label, pacing=core.pacing(spec)
+        return await core.policy.acall(
+            self._attempt,
+            spec,
+            clock=core.clock,
+            stats=core.stats,
+            label=spec.label,
+            pacing=core.pacing(spec),
         )
-        return await retrying(self._attempt, spec)
 
     async def _attempt(self, spec: RequestSpec) -> httpx.Response:
         token, fresh = await self._token(None) if self.core.wants_token(spec) else (None, False)

@@ -227,4 +227,3 @@ class AsyncSpApiClient(_SpApiBase, AsyncClient):
                 authenticate=authenticate,
             )
         )
-

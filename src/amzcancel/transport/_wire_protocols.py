@@ -68,18 +68,25 @@ class SpApiProtocol:
     def __init__(self, endpoint: str, clock: Clock) -> None:
         self.endpoint = endpoint
         self._clock = clock
+        own = httpx.URL(endpoint)
+        self._origin = (own.scheme, own.host, own.port)
 
     def build(self, spec: RequestSpec, token: str | None) -> httpx.Request:
-        url = spec.path if is_absolute(spec.path) else self.endpoint + spec.path
         headers = {"user-agent": USER_AGENT}
-        if not is_absolute(spec.path):
+        if is_absolute(spec.path):
+            url, own_host = spec.path, self._same_host(spec.path)
+        else:
+            url = self.endpoint + spec.path
+            # "/..." cannot leave the endpoint's host; anything else ("@evil.example") might.
+            own_host = spec.path.startswith("/") or self._same_host(url)
             headers["accept"] = "application/json"
             headers["x-amz-date"] = self._clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        if token is not None and self._same_host(url):
+        if token is not None and own_host:
             # Never to a foreign host (a presigned S3 URL, a URL from a response body): the
             # access token opens the seller's account for an hour.
             headers["x-amz-access-token"] = token
-        headers.update(spec.headers or {})
+        if spec.headers:
+            headers.update(spec.headers)
         return httpx.Request(
             spec.method,
             url,
@@ -90,8 +97,8 @@ class SpApiProtocol:
         )
 
     def _same_host(self, url: str) -> bool:
-        target, own = httpx.URL(url), httpx.URL(self.endpoint)
-        return (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
+        target = httpx.URL(url)
+        return (target.scheme, target.host, target.port) == self._origin
 
     def error_for(self, response: httpx.Response) -> APIError | None:
         if response.status_code < 400:
