@@ -13,7 +13,7 @@ import tempfile
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,10 @@ import httpx
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
 from amzcancel.sync.facade import OrderSync
 
-__all__ = ["fetch_truth", "served_elsewhere", "served_sync", "warm_up"]
+__all__ = ["SINCE", "fetch_truth", "order_sync", "served_elsewhere", "served_sync", "warm_up"]
+
+SINCE = timedelta(days=8)
+"""How far back the benchmarks' syncs read (the sandbox's orders span the last 7 days)."""
 
 
 @contextmanager
@@ -32,21 +35,29 @@ def served_sync(
 ) -> Iterator[tuple[Marketplace, OrderSync]]:
     """A fresh marketplace served on loopback, and an ``OrderSync`` of it through ``api``.
 
-    The sync reads everything (``since`` 8 days back) into a temporary store, over real HTTP.
+    The sync reads everything (:func:`order_sync`) into a temporary store, over real HTTP.
     """
     mp = Marketplace(seed=seed, orders=orders, speed=speed)
-    with tempfile.TemporaryDirectory() as tmp, mp.serve(port=0) as base_url:
-        sync = OrderSync(
-            store=Path(tmp) / "bench.db",
-            credentials=SANDBOX_LWA_CREDENTIALS,
-            api=api,  # type: ignore[arg-type]
-            account="bench",
-            endpoint=base_url,
-            lwa_endpoint=f"{base_url}/auth/o2/token",
-            since=mp.clock.now() - timedelta(days=8),
-        )
-        with sync:
-            yield mp, sync
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mp.serve(port=0) as base_url,
+        order_sync(api, base_url, now=mp.clock.now(), store=Path(tmp) / "bench.db") as sync,
+    ):
+        yield mp, sync
+
+
+def order_sync(api: str, base_url: str, *, now: datetime, store: Path) -> OrderSync:
+    """An ``OrderSync`` through ``api`` of the marketplace at ``base_url``, reading everything
+    (``since`` 8 days before the marketplace's ``now``) into the SQLite file ``store``."""
+    return OrderSync(
+        store=store,
+        credentials=SANDBOX_LWA_CREDENTIALS,
+        api=api,  # type: ignore[arg-type]
+        account="bench",
+        endpoint=base_url,
+        lwa_endpoint=f"{base_url}/auth/o2/token",
+        since=now - SINCE,
+    )
 
 
 def _serve_child(options: dict[str, Any], channel: Connection) -> None:

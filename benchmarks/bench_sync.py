@@ -26,22 +26,19 @@ import json
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from _served import fetch_truth, served_elsewhere, warm_up
+from _served import SINCE, fetch_truth, order_sync, served_elsewhere, warm_up
 
 from amzcancel.models import format_utc
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS
-from amzcancel.sync.facade import OrderSync
 from amzcancel.transport import ORDERS_2026_INCLUDED_DATA, SPAPI_RATE_LIMITS, USER_AGENT
 
 # The operations the sync makes (each metered by its own bucket at Amazon's usage plan).
 BUCKETS = ("getOrders", "getOrderItems", "searchOrders", "getOrder")
 MARKETPLACE = "ATVPDKIKX0DER"
-SINCE = timedelta(days=8)
 
 
 def ideal_seconds(calls: dict[str, int], speed: float) -> dict[str, float]:
@@ -64,16 +61,7 @@ def run(api: str, *, orders: int, speed: float, seed: int) -> dict[str, Any]:
         served_elsewhere(seed=seed, orders=orders, speed=speed) as (url, now),
         tempfile.TemporaryDirectory() as tmp,
     ):
-        sync = OrderSync(
-            store=Path(tmp) / "bench.db",
-            credentials=SANDBOX_LWA_CREDENTIALS,
-            api=api,  # type: ignore[arg-type]
-            account="bench",
-            endpoint=url,
-            lwa_endpoint=f"{url}/auth/o2/token",
-            since=now - SINCE,
-        )
-        with sync:
+        with order_sync(api, url, now=now, store=Path(tmp) / "bench.db") as sync:
             cpu_started, started = time.process_time(), time.perf_counter()
             result = sync.run_once()
             wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started

@@ -239,24 +239,23 @@ class _Connection(socketserver.BaseRequestHandler):
         return exchange.request.headers.get("connection", "").lower() != "close"
 
     def _send(self, answer: Answer) -> None:
-        streamed = not isinstance(answer.body, bytes | bytearray)
-        reason = (
-            answer.reason if answer.reason is not None else "OK" if answer.status < 400 else "Error"
-        )
+        body = answer.body
+        default_reason = "OK" if answer.status < 400 else "Error"
+        reason = default_reason if answer.reason is None else answer.reason
         lines = [f"HTTP/1.1 {answer.status} {reason}", *(f"{k}: {v}" for k, v in answer.headers)]
-        names = {k.lower() for k, _ in answer.headers}
-        if streamed:
+        given = {k.lower() for k, _ in answer.headers}
+        if not isinstance(body, bytes | bytearray):
             lines.append("Transfer-Encoding: chunked")
-        elif "content-length" not in names:
-            declared = answer.content_length
-            lines.append(f"Content-Length: {len(answer.body) if declared is None else declared}")  # type: ignore[arg-type]
+        elif "content-length" not in given:
+            declared = len(body) if answer.content_length is None else answer.content_length
+            lines.append(f"Content-Length: {declared}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
         pause = answer.trickle_seconds
         self._write(head, pause if answer.trickle_headers else 0.0)
-        if not streamed:
-            self._write(bytes(answer.body), pause)  # type: ignore[arg-type]
+        if isinstance(body, bytes | bytearray):
+            self._write(bytes(body), pause)
             return
-        for chunk in answer.body:
+        for chunk in body:
             self._pause(pause)
             self._write(b"%x\r\n%s\r\n" % (len(chunk), chunk), 0.0)
         self._write(b"0\r\n\r\n", 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ import pytest
 from amzcancel.clock import FakeClock
 from amzcancel.errors import RequestTimeout
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, Marketplace
-from amzcancel.sandbox._adapters import serve
+from amzcancel.sandbox._adapters import WsgiApp, serve
 from amzcancel.sandbox._http import DroppedConnection, SandboxRequest, SandboxResponse
 from amzcancel.transport import SpApiClient
 
@@ -157,3 +158,19 @@ def test_a_client_hanging_up_mid_drip_leaves_no_traceback(
     with httpx.Client(timeout=10) as http, http.stream("GET", f"{url}/x") as answer:
         next(answer.iter_raw())
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_wsgi_app_drips_too() -> None:
+    """Under any WSGI server a dripped body is yielded one byte at a time."""
+    app = WsgiApp(Scripted(SandboxResponse(200, [], b"abc", drip_seconds=0.001)))
+    started: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/x",
+        "SERVER_NAME": "sandbox.test",
+        "SERVER_PORT": "80",
+        "wsgi.input": io.BytesIO(),
+    }
+    body = app(environ, lambda status, headers: started.append(status))
+    assert list(body) == [b"a", b"b", b"c"]
+    assert started == ["200 OK"]

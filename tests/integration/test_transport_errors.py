@@ -67,20 +67,22 @@ def test_a_refused_lwa_endpoint_is_named_with_the_token_request(
 
 
 @pytest.mark.anyio
-async def test_the_async_client_names_the_refused_host_too() -> None:
-    """An unreachable API endpoint (token already cached) names the host and the operation."""
+async def test_the_async_client_names_the_refused_api_host(hostile_server: Servers) -> None:
+    """Token from a working LWA host, API host unreachable: the error names the API call."""
     port = refused_port()
+    lwa = hostile_server(lambda request: TOKEN)
     async with AsyncSpApiClient(
         credentials=CREDS,
         endpoint=f"http://erp:hunter2@127.0.0.1:{port}",
-        lwa_endpoint=f"http://127.0.0.1:{port}/auth/o2/token",
+        lwa_endpoint=f"{lwa.url}/auth/o2/token",
         clock=FakeClock(),
         max_retries=0,
     ) as client:
         with pytest.raises(ConnectionFailed) as info:
             await client.request("GET", "/orders/v0/orders", operation="getOrders")
-    assert f"127.0.0.1:{port} (LWA token request)" in str(info.value)
+    assert str(info.value).startswith(f"could not connect to 127.0.0.1:{port} (getOrders): ")
     assert "hunter2" not in str(info.value) + repr(info.value)
+    assert [r.path for r in lwa.requests] == ["/auth/o2/token"]
 
 
 def test_a_dropped_connection_names_the_host_and_operation(hostile_server: Servers) -> None:
@@ -105,7 +107,7 @@ def test_a_dropped_connection_names_the_host_and_operation(hostile_server: Serve
     assert str(info.value).startswith(
         f"{host} closed the connection without a complete answer (getOrders)"
     )
-    assert [e.outcome for e in server.exchanges].count("dropped") == 2
+    assert [e.wait() for e in server.exchanges].count("dropped") == 2
 
 
 REQUEST = httpx.Request(

@@ -88,6 +88,14 @@ def resolve_timeout(value: object) -> httpx.Timeout:
 class ClientSettings:
     """The shared options, checked and resolved (defaults filled in).
 
+    Attributes:
+        clock: the clock pacing and backoff wait on.
+        rate_limiter: the token buckets the client paces itself with.
+        timeout: the timeout of each step of a request.
+        request_deadline_seconds: the bound of one request attempt as a whole (real time).
+        max_response_bytes: the largest answer body read, after decoding.
+        policy: how calls are retried (``max_retries``, ``max_retry_seconds``).
+
     Added in 0.2.0.
     """
 
