@@ -1,7 +1,7 @@
 """Run every benchmark: small sizes for a smoke check, or ``--full`` for the docs' figures.
 
-    python benchmarks/run_all.py            # every benchmark at its smallest, about 10 s
-    python benchmarks/run_all.py --full     # the published figures, about 12 minutes
+    python benchmarks/run_all.py            # every benchmark at its smallest, about 15 s
+    python benchmarks/run_all.py --full     # the published figures, about 13 minutes
     python benchmarks/run_all.py --only pacing sync
 
 Each benchmark runs in its own process, one after the other (they measure time, so they must not
