@@ -174,3 +174,20 @@ def test_the_wsgi_app_drips_too() -> None:
     body = app(environ, lambda status, headers: started.append(status))
     assert list(body) == [b"a", b"b", b"c"]
     assert started == ["200 OK"]
+
+
+class Broken:
+    """A handler with a bug."""
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        raise KeyError("a sandbox bug")
+
+
+def test_a_handler_bug_is_a_500_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A bug answers 500 (the connection stays usable) and is logged with its traceback."""
+    with serve(Broken(), host="127.0.0.1", port=0) as url, httpx.Client(timeout=10) as http:
+        answers = [http.get(f"{url}/x").status_code for _ in range(2)]
+    assert answers == [500, 500]
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(failures) == 2
+    assert failures[0].exc_info is not None

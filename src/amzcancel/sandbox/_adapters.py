@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -219,6 +220,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        except Exception:
+            # A bug in the handler answers 500, as a WSGI server would, and says so.
+            logger.exception("the sandbox failed on %s %s", self.command, target.path)
+            answer = spapi_error(500, "InternalFailure", "We encountered an internal error.")
         self._write(answer)
 
     # http.server dispatches on the method's name; the marketplace answers every method.
@@ -286,9 +291,12 @@ class _Server(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that resets its connection mid-request is routine for a test server; the
-        # default prints a traceback to stderr.
-        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+        # A client that resets its connection is routine for a test server; the default would
+        # print a traceback to stderr for it.
+        if isinstance(sys.exc_info()[1], OSError):
+            logger.debug("connection from %s ended: %s", client_address, sys.exc_info()[1])
+        else:
+            logger.error("connection from %s failed", client_address, exc_info=True)
 
 
 @contextmanager
