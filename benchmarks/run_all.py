@@ -1,7 +1,7 @@
 """Run every benchmark: small sizes for a smoke check, or ``--full`` for the docs' figures.
 
-    python benchmarks/run_all.py            # every benchmark at its smallest, about 10 s
-    python benchmarks/run_all.py --full     # the published figures, about 12 minutes
+    python benchmarks/run_all.py            # every benchmark at its smallest, about 15 s
+    python benchmarks/run_all.py --full     # the published figures, about 13 minutes
     python benchmarks/run_all.py --only pacing sync
 
 Each benchmark runs in its own process, one after the other (they measure time, so they must not
@@ -46,6 +46,12 @@ BENCHMARKS = (
         full=((), ("--calls", "1000", "--concurrency", "16")),
     ),
     Benchmark(
+        "client",
+        "bench_client.py",
+        smoke=("--calls", "20", "--rounds", "1", "--orders", "5"),
+        full=((),),
+    ),
+    Benchmark(
         "sync",
         "bench_sync.py",
         smoke=(
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, sync, multipath)",
+        help="run only these (parse, pacing, client, sync, multipath)",
     )
     args = parser.parse_args(argv)
     status = 0

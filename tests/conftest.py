@@ -1,14 +1,16 @@
-"""Shared test setup: a clean environment for every test."""
+"""Shared test setup: a clean environment for every test, and the hostile server fixture."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from hostile import Handler, HostileServer
 
 settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
@@ -42,3 +44,21 @@ def _clean_environ() -> Iterator[None]:
 def fixtures_dir() -> Path:
     """The folder of recorded and hand-written wire fixtures."""
     return FIXTURES
+
+
+@pytest.fixture
+def hostile_server() -> Iterator[Callable[[Handler], HostileServer]]:
+    """Start :class:`hostile.HostileServer` s for a test: ``server = hostile_server(handler)``.
+
+    Every server started is closed when the test ends (its trickles and streams stop at once).
+    """
+    started: list[HostileServer] = []
+
+    def start(handler: Handler) -> HostileServer:
+        server = HostileServer(handler).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -19,16 +19,22 @@ catch that one class and know it never swallows a programming error::
     ├── StoreError             SQLite / migrations
     └── PolicyViolation        a cancel reason the policy forbids
 
-Messages never contain secrets: credentials are redacted before they reach an exception.
+Messages never contain secrets: credentials are redacted before they reach an exception. Nor
+do they carry a server's escape sequences to a terminal: text that came from a server (Amazon's
+messages, details and codes, an HTML page's reason phrase, an MWS error document, a socket
+error) is shown with its control characters escaped (``\\x1b``) and cut to a few hundred
+characters (:func:`printable`).
 
 Added in 0.1.0.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 __all__ = [
+    "MAX_TEXT_CHARS",
     "APIError",
     "AmzCancelError",
     "AuthError",
@@ -44,9 +50,45 @@ __all__ = [
     "ThrottledError",
     "TransportError",
     "UnsafeXMLError",
+    "printable",
 ]
 
 _FRAGMENT_CHARS = 120
+
+MAX_TEXT_CHARS = 500
+"""How much of one server-supplied text an error keeps (an error page can be 200 KB)."""
+
+_SHORT_TEXT_CHARS = 120  # codes and request ids
+
+# C0 and C1 controls and DEL (a terminal acts on ESC, BEL, CR, CSI...), line and paragraph
+# separators, and the bidirectional overrides that reorder what a terminal shows.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """``text`` safe to print: control characters shown escaped, at most ``limit`` characters.
+
+    ``"\\x1b[31mred"`` becomes ``"\\\\x1b[31mred"``; a longer text is cut and says how much was
+    left out. A plain space is kept as it is.
+
+    Added in 0.2.0.
+    """
+    if len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit} more characters)"
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _printable_or_none(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
+    return None if text is None else printable(str(text), limit)
 
 
 class AmzCancelError(Exception):
@@ -77,12 +119,12 @@ class ParseError(AmzCancelError):
         fragment: str | None = None,
         path: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = printable(message)
         self.source = source
-        self.location = location
+        self.location = _printable_or_none(location)
         self.fragment = None if fragment is None else fragment[:_FRAGMENT_CHARS]
         self.path = path
-        super().__init__(message)
+        super().__init__(self.message)
 
     def with_path(self, path: str) -> ParseError:
         """Return the same error, now naming the file it came from."""
@@ -113,7 +155,8 @@ class TransportError(AmzCancelError):
     def __init__(self, message: str, *, method: str | None = None, url: str | None = None) -> None:
         self.method = method
         self.url = url
-        super().__init__(message)
+        # Names a host and often quotes the socket error or the server's broken answer.
+        super().__init__(printable(message))
 
 
 class RequestTimeout(TransportError):
@@ -134,6 +177,10 @@ class APIError(AmzCancelError):
         details: Amazon's details text, if any.
         request_id: ``x-amzn-RequestId`` (SP-API) or ``RequestId`` (MWS).
         method, url: the request that failed (secrets removed).
+        errors: every error object of the answer, as sent.
+
+    The texts that come from the server (``message``, ``details``, ``code``, ``request_id``) are
+    kept :func:`printable`: control characters escaped, length capped.
     """
 
     def __init__(
@@ -148,15 +195,15 @@ class APIError(AmzCancelError):
         url: str | None = None,
         errors: list[dict[str, Any]] | None = None,
     ) -> None:
-        self.message = message
+        self.message = printable(message)
         self.status_code = status_code
-        self.code = code
-        self.details = details
-        self.request_id = request_id
+        self.code = _printable_or_none(code, _SHORT_TEXT_CHARS)
+        self.details = _printable_or_none(details)
+        self.request_id = _printable_or_none(request_id, _SHORT_TEXT_CHARS)
         self.method = method
         self.url = url
         self.errors = errors or []
-        super().__init__(message)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         head = f"{self.status_code} " if self.status_code is not None else ""

@@ -82,6 +82,16 @@ def test_pacing_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess
     assert all(abs(row["deviation_percent"]) < 2 for row in paced)
 
 
+def test_client_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_client.py measures the client and a bare httpx client, and reports their ratio."""
+    out = _run(smoke_runs, "client")
+    assert {"bare httpx", "AsyncSpApiClient", "+ parsing"} <= {
+        line[:18].strip() for line in out.splitlines()
+    }
+    assert "ratio AsyncSpApiClient / bare httpx: " in out
+    assert "'retries': 0" in out
+
+
 def test_sync_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_sync.py syncs both APIs against the served sandbox and finds every buyer request."""
     out = _run(smoke_runs, "sync")
@@ -102,4 +112,4 @@ def test_run_all_full_mode_uses_the_published_sizes() -> None:
         [],
         ["--calls", "1000", "--concurrency", "16"],
     ]
-    assert all(command[2:] == [] for command in full["sync"] + full["parse"])
+    assert all(command[2:] == [] for command in full["sync"] + full["parse"] + full["client"])

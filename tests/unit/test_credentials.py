@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
 from amzcancel.errors import ConfigError
 from amzcancel.transport import (
+    LWA_ENV_VARS,
+    MWS_ENV_VARS,
     LwaCredentials,
     MwsClient,
     MwsCredentials,
@@ -167,3 +170,20 @@ def test_timeout_must_be_finite(timeout: float | None) -> None:
     """No client can be built without a finite timeout."""
     with pytest.raises(ConfigError, match="timeout"):
         SpApiClient(credentials=LwaCredentials("a", "b", "c"), timeout=timeout)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("read", "names"),
+    [
+        pytest.param(LwaCredentials.from_env, LWA_ENV_VARS, id="lwa"),
+        pytest.param(MwsCredentials.from_env, MWS_ENV_VARS, id="mws"),
+    ],
+)
+def test_from_env_names_every_missing_variable_in_one_error(read: Any, names: Any) -> None:
+    """Nothing set: one ConfigError naming all of them, as the library (no command to run)."""
+    with pytest.raises(ConfigError) as info:
+        read({})
+    message = str(info.value)
+    assert message.startswith(f"missing environment variable(s) {', '.join(names)} ")
+    assert "amzcancel" not in message
+    assert "--" not in message

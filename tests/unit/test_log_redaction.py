@@ -1,8 +1,9 @@
-"""The log filter that keeps signing secrets out of httpx's and httpcore's log lines."""
+"""The log filter that keeps secrets out of httpx's and httpcore's log lines."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -10,10 +11,11 @@ import pytest
 from amzcancel.clock import FakeClock
 from amzcancel.transport import LwaCredentials, SpApiClient
 from amzcancel.transport._log_redaction import (
-    SecretParamFilter,
+    SecretFilter,
     install_log_redaction,
-    redact_secret_params,
+    redact_secrets,
 )
+from hostile import Answer, Handler, HostileServer, Request
 
 
 @pytest.mark.parametrize(
@@ -56,11 +58,45 @@ from amzcancel.transport._log_redaction import (
             "mail buyer@example.com at 12:30", "mail buyer@example.com at 12:30", id="not-a-url"
         ),
         pytest.param("no query at all", "no query at all", id="no-query"),
+        pytest.param(
+            "receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', "
+            "[(b'X-Amz-Access-Token', b'tok'), (b'Set-Cookie', b'sid=1; Path=/'), "
+            "(b'Content-Type', b'application/json')])",
+            "receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', "
+            "[(b'X-Amz-Access-Token', b'<redacted>'), (b'Set-Cookie', b'<redacted>'), "
+            "(b'Content-Type', b'application/json')])",
+            id="httpcore-response-headers",
+        ),
+        pytest.param(
+            "(b'x-echo', b'Atza|IwEBIA-x_y.z+/=') and Atzr|Zm9v",
+            "(b'x-echo', b'Atza|<redacted>') and Atzr|<redacted>",
+            id="lwa-token-under-any-name",
+        ),
+        pytest.param(
+            "Authorization: Bearer abc\nAccept: application/json",
+            "Authorization: <redacted>\nAccept: application/json",
+            id="header-line",
+        ),
+        pytest.param(
+            '{"cookie": "sid=1", "accept": "*/*"}',
+            '{"cookie": "<redacted>", "accept": "*/*"}',
+            id="header-dict",
+        ),
+        pytest.param(
+            "(b'authorization', b'it\\'s quoted')",
+            "(b'authorization', b'<redacted>')",
+            id="escaped-quote-in-value",
+        ),
+        pytest.param(
+            "accept: application/json, content-type: text/xml",
+            "accept: application/json, content-type: text/xml",
+            id="other-headers-untouched",
+        ),
     ],
 )
-def test_redact_secret_params(text: str, expected: str) -> None:
-    """Values of signing parameters are replaced; names and every other parameter stay."""
-    assert redact_secret_params(text) == expected
+def test_redact_secrets(text: str, expected: str) -> None:
+    """Secret values are replaced; names and everything else stay."""
+    assert redact_secrets(text) == expected
 
 
 def test_httpx_request_line_is_redacted_under_the_users_debug_logging(
@@ -85,12 +121,52 @@ def test_install_is_idempotent() -> None:
     install_log_redaction()
     for name in ("httpx", "httpcore", "httpcore.http11", "httpcore.connection"):
         filters = logging.getLogger(name).filters
-        assert sum(isinstance(f, SecretParamFilter) for f in filters) == 1
+        assert sum(isinstance(f, SecretFilter) for f in filters) == 1
 
 
 def test_filter_keeps_records_it_cannot_format() -> None:
     """A record whose arguments do not fit its message is passed on unchanged, never dropped."""
     record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "%s %s", ("one",), None)
-    assert SecretParamFilter().filter(record) is True
+    assert SecretFilter().filter(record) is True
     assert record.msg == "%s %s"
     assert record.args == ("one",)
+
+
+def test_a_token_echoed_in_response_headers_never_reaches_a_debug_log(
+    hostile_server: Callable[[Handler], HostileServer], caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG httpcore logs every response header; a server echoing the access token (under
+    its own name, another name, in a cookie, in the reason phrase) leaves no trace of it."""
+    canary = "CANARY-6b1f"
+    token = f"Atza|{canary}-access"
+
+    def echo(request: Request) -> Answer:
+        if request.path == "/auth/o2/token":
+            return Answer.json({"access_token": token, "expires_in": 3600})
+        seen = request.headers["x-amz-access-token"]
+        return Answer(
+            200,
+            (
+                ("x-amz-access-token", seen),
+                ("X-Debug-Echo", seen),
+                ("Set-Cookie", f"session={canary}; Path=/"),
+                ("Authorization", f"Bearer {canary}"),
+                ("Content-Type", "application/json"),
+            ),
+            b'{"payload": {"AmazonOrderId": "1", "OrderItems": []}}',
+            reason=f"OK {seen}",
+        )
+
+    server = hostile_server(echo)
+    caplog.set_level(logging.DEBUG)
+    with SpApiClient(
+        credentials=LwaCredentials("app", "secret", f"Atzr|{canary}-refresh"),
+        endpoint=server.url,
+        lwa_endpoint=f"{server.url}/auth/o2/token",
+        clock=FakeClock(),
+    ) as client:
+        client.orders_v0.get_order_items("1")
+    assert server.requests[-1].headers["x-amz-access-token"] == token
+    assert "receive_response_headers.complete" in caplog.text  # httpcore did log the headers
+    assert "X-Debug-Echo" in caplog.text
+    assert canary not in caplog.text

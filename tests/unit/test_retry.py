@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,103 @@ def test_retry_counters_belong_to_one_call() -> None:
     assert policy.retrying(clock=clock)(fail_twice, "a") == "a"
     assert policy.retrying(clock=clock)(fail_twice, "b") == "b"
     assert attempts == {"a": 3, "b": 3}
+
+
+def _failing(times: int, clock: FakeClock, spent: float = 0.0) -> tuple[list[float], Any]:
+    """A call that fails ``times`` times (each try costing ``spent`` clock seconds), then works."""
+    tries: list[float] = []
+
+    def attempt(value: str) -> str:
+        tries.append(clock.monotonic())
+        clock.advance(spent)
+        if len(tries) <= times:
+            raise ServerError("busy", status_code=503)
+        return value
+
+    return tries, attempt
+
+
+def test_call_waits_exactly_as_the_tenacity_controller_does() -> None:
+    """call() (first try without a controller) retries with the same waits as retrying()."""
+    waits = []
+    for run in (
+        lambda p, c, f: p.call(f, "ok", clock=c, stats=TransportStats()),
+        lambda p, c, f: p.retrying(clock=c, stats=TransportStats())(f, "ok"),
+    ):
+        clock = FakeClock()
+        policy = RetryPolicy(max_retries=3, rng=random.Random(7))
+        tries, attempt = _failing(2, clock)
+        assert run(policy, clock, attempt) == "ok"
+        assert len(tries) == 3
+        waits.append(clock.slept)
+    assert waits[0] == waits[1]
+    assert len(waits[0]) == 2
+
+
+def test_call_counts_retries_and_gives_up_like_retrying() -> None:
+    """Attempts stay bounded by max_retries; the first failure counts as attempt one."""
+    clock, stats = FakeClock(), TransportStats()
+    tries, attempt = _failing(10, clock)
+    with pytest.raises(ServerError):
+        RetryPolicy(max_retries=3, rng=random.Random(0)).call(
+            attempt, "x", clock=clock, stats=stats
+        )
+    assert len(tries) == 4
+    assert stats.retries == 3
+
+
+def test_call_budget_counts_from_the_first_try() -> None:
+    """Clock time spent in the first try counts against max_retry_seconds."""
+    clock = FakeClock()
+    tries, attempt = _failing(1, clock, spent=9.5)
+    policy = RetryPolicy(max_retries=5, max_retry_seconds=10.0, initial_backoff_seconds=1.0)
+    with pytest.raises(ServerError):
+        policy.call(attempt, "x", clock=clock)
+    assert len(tries) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "max_retries"),
+    [
+        pytest.param(InvalidInputError("bad", status_code=400), 5, id="not-retryable"),
+        pytest.param(ServerError("busy", status_code=503), 0, id="retries-off"),
+        pytest.param(ValueError("a bug"), 5, id="a-bug"),
+    ],
+)
+def test_call_raises_at_once_when_no_retry_is_due(error: Exception, max_retries: int) -> None:
+    """Errors that are not retried leave call() at once, unchanged and unwaited."""
+    clock = FakeClock()
+    tries = []
+
+    def attempt(value: str) -> str:
+        tries.append(value)
+        raise error
+
+    with pytest.raises(type(error)) as info:
+        RetryPolicy(max_retries=max_retries).call(attempt, "x", clock=clock)
+    assert info.value is error
+    assert tries == ["x"]
+    assert clock.slept == []
+
+
+@pytest.mark.anyio
+async def test_acall_retries_like_call() -> None:
+    """The async twin retries a transient failure and returns the later success."""
+    clock, stats = FakeClock(), TransportStats()
+    tries: list[int] = []
+
+    async def attempt(value: str) -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise ThrottledError("slow down", status_code=429, retry_after=3.0)
+        return value
+
+    assert await RetryPolicy().acall(attempt, "ok", clock=clock, stats=stats) == "ok"
+    assert len(tries) == 2
+    assert stats.retries == 1
+    assert clock.slept[0] >= 3.0
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 
 from amzcancel.clock import FakeClock
-from amzcancel.transport._base import MwsProtocol, RequestSpec
+from amzcancel.transport._calls import RequestSpec
 from amzcancel.transport._credentials import MwsCredentials
 from amzcancel.transport._sigv2 import canonical_query, sign_v2, string_to_sign
+from amzcancel.transport._wire_protocols import MwsProtocol
 
 # The worked example of the AWS General Reference, "Signature Version 2 signing process"
 # (https://docs.aws.amazon.com/general/latest/gr/signature-version-2.html): a DescribeJobFlows

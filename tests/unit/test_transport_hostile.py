@@ -148,7 +148,8 @@ def test_the_time_budget_covers_rate_limit_waits_after_429s() -> None:
 
 def test_the_access_token_never_goes_to_another_host() -> None:
     """An absolute URL elsewhere (a presigned S3 URL, a link from a body) gets no token,
-    even with authenticate=True; the client's own endpoint does."""
+    even with authenticate=True, nor does a "path" that moves the host; the client's own
+    endpoint does."""
     clock = FakeClock()
     headers: dict[str, str | None] = {}
 
@@ -159,6 +160,7 @@ def test_the_access_token_never_goes_to_another_host() -> None:
     server = Server(api)
     with client(server, clock, endpoint=BASE) as c:
         c.request("GET", "https://evil.example/steal", operation=None)
+        c.request("GET", "@evil.example/userinfo-trick", operation=None)
         c.request("GET", f"{BASE}/orders/v0/orders", operation=None)
         c.request("GET", "/orders/v0/orders", operation=None)
     assert headers == {"evil.example": None, "sellingpartnerapi-na.amazon.com": "Atza|1"}

@@ -29,7 +29,8 @@ from amzcancel.models import BuyerCancel, Order, OrderItem, Source
 from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS, SANDBOX_MWS_CREDENTIALS, Marketplace
 from amzcancel.sync.store import SqliteStore
 from amzcancel.transport import LwaCredentials, MwsClient, MwsCredentials, SpApiClient
-from amzcancel.transport._base import MWS_ORDERS_PATH, ApiCall, RequestSpec
+from amzcancel.transport._calls import ApiCall, RequestSpec
+from amzcancel.transport._constants import MWS_ORDERS_PATH
 from amzcancel.wire import mws, notifications, spapi_2026, spapi_v0
 from amzcancel.wire.detect import parse_document
 from amzcancel.wire.reports import MAX_LINE_CHARS, iter_report_orders
@@ -295,8 +296,9 @@ def _raw_exchange(port: int, data: bytes) -> bytes:
 
 
 def _post_token(length: bytes, body: bytes = b"grant_type=refresh_token") -> bytes:
+    # Connection: close, so the server hangs up after its answer (it keeps connections alive).
     return (
-        b"POST /auth/o2/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"POST /auth/o2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         b"Content-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: " + length + b"\r\n\r\n" + body
     )
@@ -321,8 +323,9 @@ def served() -> Any:
 )
 def test_sandbox_refuses_a_bad_content_length(served: int, length: bytes, status: bytes) -> None:
     """The served sandbox answers a bad Content-Length at once with a JSON error, no traceback."""
-    answer = _raw_exchange(served, _post_token(length))
-    assert answer.startswith(b"HTTP/1.0 " + status)
+    answer = _raw_exchange(served, _post_token(length).replace(b"Connection: close\r\n", b""))
+    assert answer.startswith(b"HTTP/1.1 " + status)
+    assert b"Connection: close" in answer  # the unread body must not pass for a request
     assert b'"errors"' in answer
 
 
@@ -332,7 +335,7 @@ def test_sandbox_reads_only_the_declared_body(served: int) -> None:
     answer = _raw_exchange(
         served, _post_token(b"5", b"grant_type=refresh_token\r\n\r\nGET /_sandbox/truth HTTP/1.1")
     )
-    assert answer.startswith(b"HTTP/1.0 400")
+    assert answer.startswith(b"HTTP/1.1 400")
     assert b"grant_type" in answer  # LWA: "missing a required parameter : grant_type"
     assert answer.count(b"HTTP/1.") == 1
 

@@ -14,11 +14,13 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 """What a shell reports for a process ended by SIGTERM (143); we say so in a line first."""
 
 
-class Terminated(BaseException):
+class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: end the command like Ctrl-C does, with a line on stderr.
 
-    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it on the way
-    out; every store write is one transaction, so ending anywhere loses nothing.
+    A KeyboardInterrupt, because that is what asyncio and the libraries under it let through
+    wherever it lands (asyncio turns any other exception raised during a socket write into a
+    "fatal write error" on that connection, and the call would be retried instead of ending).
+    Every store write is one transaction, so ending anywhere loses nothing.
     """
 
 

@@ -35,7 +35,12 @@ from amzcancel.feeds import (
 from amzcancel.models import Order
 from amzcancel.policy import CancelDecision, approve_cancellation, parse_cancel_reason
 from amzcancel.sync import DEFAULT_MARKETPLACE
-from amzcancel.transport import Region, SpApiClient, region_for_marketplaces
+from amzcancel.transport import (
+    ORDERS_2026_INCLUDED_DATA,
+    Region,
+    SpApiClient,
+    region_for_marketplaces,
+)
 
 __all__ = ["ENV_SELLER_ID", "register"]
 
@@ -43,10 +48,6 @@ ENV_SELLER_ID = "SP_API_SELLER_ID"
 """The environment variable holding the merchant identifier (the seller's merchant token)."""
 
 logger = logging.getLogger("amzcancel.cli.cancel")
-
-# Orders 2026-01-01 returns the order status only with FULFILLMENT, the buyer's request only
-# with CANCELLATION; the policy needs both.
-_INCLUDED_DATA_2026 = ("CANCELLATION", "FULFILLMENT")
 
 
 def register(subparsers: Any) -> None:
@@ -173,7 +174,7 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]
 def _fetch(client: SpApiClient, order_id: str, api: str) -> Order:
     if api == "2026" or api == "auto":
         try:
-            return client.orders_2026.get_order(order_id, included_data=_INCLUDED_DATA_2026)
+            return client.orders_2026.get_order(order_id, included_data=ORDERS_2026_INCLUDED_DATA)
         except AuthError as exc:
             if api == "2026":
                 raise

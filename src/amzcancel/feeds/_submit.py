@@ -44,7 +44,7 @@ from amzcancel.feeds._report import decode_report_document, parse_processing_rep
 from amzcancel.models import Order
 from amzcancel.policy import recheck_decision
 from amzcancel.transport import ORDERS_2026_INCLUDED_DATA, _orders_2026, _orders_v0
-from amzcancel.transport._base import ApiCall
+from amzcancel.transport._calls import ApiCall
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL_SECONDS",

@@ -1,7 +1,7 @@
 """The sandbox's framework-free HTTP core types: one request in, one response out.
 
-The in-process httpx transport and the WSGI app both translate to and from these, so every path
-runs the same marketplace code.
+The in-process httpx transport, the WSGI app and the served HTTP/1.1 server all translate to and
+from these, so every path runs the same marketplace code.
 
 Added in 0.1.0.
 """
@@ -85,12 +85,21 @@ class SandboxRequest:
 class SandboxResponse:
     """An HTTP response the marketplace produced.
 
+    Attributes:
+        status: the status code.
+        headers: the headers, in order (``Content-Length`` is added by the adapters).
+        body: the body.
+        drip_seconds: when set, the served sandbox sends the body one byte every
+            ``drip_seconds`` (real time) after the headers, like a server that answers and then
+            stalls; the in-process transport ignores it. Added in 0.2.0.
+
     Added in 0.1.0.
     """
 
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    drip_seconds: float | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

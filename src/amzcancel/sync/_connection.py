@@ -66,20 +66,24 @@ class ClientHolder(Generic[C]):
         return self.client, True
 
     def close(self) -> None:
-        """Close the clients (each in its own loop, when that loop is idle) and the private loop."""
+        """Close the clients (each in its own loop, when that loop is idle) and the private loop.
+
+        A run stopped half-way (Ctrl-C, SIGTERM) leaves its tasks suspended in the private
+        loop, holding the client's connections: they are cancelled first, as ``asyncio.run``
+        does, so closing the client cannot wait on them for ever.
+        """
         try:
             if self.client is not None and self._client_loop is not None:
                 self._stale.append((self.client, self._client_loop))
             self.client = self._client_loop = None
             stale, self._stale = self._stale, []
+            if self._loop is not None and not self._loop.is_running():
+                _cancel_all_tasks(self._loop)
             for client, loop in stale:
-                if loop.is_closed() or loop.is_running():
+                if loop.is_closed() or loop.is_running() or _in_a_running_loop():
                     _log.debug("a client of another event loop is dropped without closing")
                     continue
-                try:
-                    asyncio.get_running_loop()
-                except RuntimeError:
-                    loop.run_until_complete(client.aclose())
+                loop.run_until_complete(_bounded_close(client))
         finally:
             if self._loop is not None and not self._loop.is_running():
                 self._loop.close()
@@ -92,3 +96,37 @@ class ClientHolder(Generic[C]):
             self.client = self._client_loop = None
             await client.aclose()
         self.close()
+
+
+_CLOSE_SECONDS = 5.0
+"""How long closing a client may take (its connections closed politely) before it is dropped."""
+
+
+def _in_a_running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a stopped run left suspended in ``loop`` and let it unwind."""
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    try:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    except (KeyboardInterrupt, SystemExit):
+        # A task awaiting the one a stop was raised in meets that stop again as it unwinds:
+        # the stop has been reported already; closing goes on.
+        _log.debug("a stopped run's tasks ended with the stop again while being cancelled")
+
+
+async def _bounded_close(client: _Closable) -> None:
+    try:
+        await asyncio.wait_for(client.aclose(), _CLOSE_SECONDS)
+    except (TimeoutError, OSError):
+        _log.debug("closing a client took too long or failed; its connections are dropped")

@@ -295,14 +295,6 @@ class OrderSync:
             if self._api != "mws" and isinstance(self._credentials, MwsCredentials):
                 raise ConfigError(f"api {self._api!r} needs LwaCredentials")
             return self._credentials
-        names = MWS_ENV if self._api == "mws" else LWA_ENV
-        missing = [name for name in names if not os.environ.get(name)]
-        if missing:
-            raise ConfigError(
-                "missing environment variable(s) "
-                + ", ".join(missing)
-                + " (or use the sandbox: amzcancel sync --sandbox)"
-            )
         self._credentials = (
             MwsCredentials.from_env() if self._api == "mws" else LwaCredentials.from_env()
         )
@@ -455,10 +447,6 @@ class OrderSync:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-LWA_ENV = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
-MWS_ENV = ("MWS_ACCESS_KEY", "MWS_SECRET_KEY", "MWS_SELLER_ID")
 
 
 def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:

@@ -15,7 +15,10 @@ from __future__ import annotations
 from amzcancel._bucket import TokenBucket
 from amzcancel.transport._auth import LwaAuth
 from amzcancel.transport._constants import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_SECONDS,
+    DEFAULT_REQUEST_DEADLINE_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     LWA_TOKEN_URL,
     MWS_RATE_LIMITS,
@@ -23,7 +26,12 @@ from amzcancel.transport._constants import (
     USER_AGENT,
     RateLimit,
 )
-from amzcancel.transport._credentials import LwaCredentials, MwsCredentials
+from amzcancel.transport._credentials import (
+    LWA_ENV_VARS,
+    MWS_ENV_VARS,
+    LwaCredentials,
+    MwsCredentials,
+)
 from amzcancel.transport._endpoints import (
     MARKETPLACE_REGIONS,
     Region,
@@ -32,20 +40,26 @@ from amzcancel.transport._endpoints import (
     region_for_marketplaces,
     spapi_endpoint,
 )
-from amzcancel.transport._mws import AsyncMwsClient, MwsClient
-from amzcancel.transport._orders_2026 import DEFAULT_INCLUDED_DATA as ORDERS_2026_INCLUDED_DATA
+from amzcancel.transport._mws import AsyncMwsClient, MwsClient, MwsOptions
+from amzcancel.transport._orders_2026 import ORDERS_2026_INCLUDED_DATA
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._retry import RetryPolicy
+from amzcancel.transport._settings import ClientOptions, ClientSettings
 from amzcancel.transport._sigv2 import sign_v2
-from amzcancel.transport._spapi import AsyncSpApiClient, SpApiClient
+from amzcancel.transport._spapi import AsyncSpApiClient, SpApiClient, SpApiOptions
 from amzcancel.transport._stats import TransportStats
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_SECONDS",
+    "DEFAULT_REQUEST_DEADLINE_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
+    "LWA_ENV_VARS",
     "LWA_TOKEN_URL",
     "MARKETPLACE_REGIONS",
+    "MWS_ENV_VARS",
     "MWS_RATE_LIMITS",
     "ORDERS_2026_INCLUDED_DATA",
     "SPAPI_RATE_LIMITS",
@@ -53,15 +67,19 @@ __all__ = [
     "AsyncMwsClient",
     "AsyncPager",
     "AsyncSpApiClient",
+    "ClientOptions",
+    "ClientSettings",
     "LwaAuth",
     "LwaCredentials",
     "MwsClient",
     "MwsCredentials",
+    "MwsOptions",
     "RateLimit",
     "RateLimiter",
     "Region",
     "RetryPolicy",
     "SpApiClient",
+    "SpApiOptions",
     "SyncPager",
     "TokenBucket",
     "TransportStats",

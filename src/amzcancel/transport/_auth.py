@@ -83,17 +83,11 @@ class LwaAuth:
             weakref.WeakKeyDictionary()
         )
         self._task_lock_guard = threading.Lock()
-        self._refreshes = 0
 
     @property
     def token_url(self) -> str:
         """The LWA token endpoint."""
         return self._token_url
-
-    @property
-    def refresh_count(self) -> int:
-        """Access tokens fetched so far."""
-        return self._refreshes
 
     def cached_token(self) -> str | None:
         """The cached access token, if it is still good for more than the margin."""
@@ -101,10 +95,6 @@ class LwaAuth:
         if token is None or self._clock.monotonic() >= token.expires_at:
             return None
         return token.value
-
-    def invalidate(self) -> None:
-        """Forget the cached token (the next call fetches a new one)."""
-        self._token = None
 
     def _usable(self, stale: str | None) -> str | None:
         cached = self.cached_token()
@@ -140,7 +130,6 @@ class LwaAuth:
             raise AuthError("LWA answered without an access token", status_code=200)
         lifetime = _lifetime(body.get("expires_in"), self._margin)
         self._token = _Token(value, self._clock.monotonic() + lifetime)
-        self._refreshes += 1
         if self._stats is not None:
             self._stats.record_token_refresh()
         logger.info("LWA access token refreshed; good for %.0fs", lifetime)

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from importlib import metadata
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_SECONDS",
+    "DEFAULT_REQUEST_DEADLINE_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
     "INITIAL_BACKOFF_SECONDS",
     "LWA_TOKEN_URL",
     "MAX_BACKOFF_SECONDS",
     "MAX_RETRY_AFTER_SECONDS",
+    "MWS_ORDERS_PATH",
+    "MWS_ORDERS_VERSION",
     "MWS_RATE_LIMITS",
     "PACING_MARGIN_SECONDS",
     "SPAPI_RATE_LIMITS",
@@ -31,7 +35,19 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
-"""Connect/read/write/pool timeout of every request; no call may hang forever."""
+"""Connect/read/write/pool timeout of every request: the longest wait for any one step."""
+
+DEFAULT_REQUEST_DEADLINE_SECONDS = 120.0
+"""The longest one request attempt may take from connecting to its last byte (real time).
+
+The timeout bounds each wait for data, so a server trickling a body slower than that but
+faster than the timeout would otherwise hold a request for ever."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest answer body read, after decoding (64 MiB; an Orders page is well under 1 MiB).
+
+A larger answer is refused with a :class:`~amzcancel.errors.TransportError` instead of being
+held in memory."""
 
 DEFAULT_MAX_RETRIES = 5
 """Retries after the first attempt for transient faults (429, 5xx, timeouts, dropped links)."""
@@ -52,6 +68,9 @@ TOKEN_REFRESH_MARGIN_SECONDS = 60.0
 """An LWA access token is refreshed this long before Amazon says it expires."""
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
+
+MWS_ORDERS_PATH = "/Orders/2013-09-01"
+MWS_ORDERS_VERSION = "2013-09-01"
 
 
 def _version() -> str:

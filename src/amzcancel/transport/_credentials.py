@@ -17,15 +17,21 @@ from pydantic import SecretStr
 
 from amzcancel.errors import ConfigError
 
-__all__ = ["LwaCredentials", "MwsCredentials"]
+__all__ = ["LWA_ENV_VARS", "MWS_ENV_VARS", "LwaCredentials", "MwsCredentials"]
 
-ENV_LWA_APP_ID = "LWA_APP_ID"
-ENV_LWA_CLIENT_SECRET = "LWA_CLIENT_SECRET"  # noqa: S105 - a variable name, not a secret
-ENV_SP_API_REFRESH_TOKEN = "SP_API_REFRESH_TOKEN"  # noqa: S105
-ENV_MWS_ACCESS_KEY = "MWS_ACCESS_KEY"
-ENV_MWS_SECRET_KEY = "MWS_SECRET_KEY"  # noqa: S105
-ENV_MWS_SELLER_ID = "MWS_SELLER_ID"
-ENV_MWS_AUTH_TOKEN = "MWS_AUTH_TOKEN"  # noqa: S105
+LWA_ENV_VARS = ("LWA_APP_ID", "LWA_CLIENT_SECRET", "SP_API_REFRESH_TOKEN")
+"""The environment variables :meth:`LwaCredentials.from_env` reads: client id, client secret,
+the seller's refresh token (the names the Python SP-API ecosystem uses).
+
+Added in 0.2.0."""
+
+MWS_ENV_VARS = ("MWS_ACCESS_KEY", "MWS_SECRET_KEY", "MWS_SELLER_ID")
+"""The environment variables :meth:`MwsCredentials.from_env` requires (``MWS_AUTH_TOKEN`` is
+read too, when set).
+
+Added in 0.2.0."""
+
+ENV_MWS_AUTH_TOKEN = "MWS_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def _secret(value: str | SecretStr, name: str) -> SecretStr:
@@ -42,12 +48,15 @@ def _text(value: str, name: str) -> str:
     return value.strip()
 
 
-def _require_env(environ: Mapping[str, str], names: tuple[str, ...], what: str) -> None:
+def _require_env(environ: Mapping[str, str], names: tuple[str, ...], what: str) -> list[str]:
+    """The values of ``names``, or one error naming every one that is unset or blank."""
     missing = [name for name in names if not environ.get(name, "").strip()]
     if missing:
         raise ConfigError(
-            f"{what} credentials are missing: set {', '.join(missing)} or pass credentials="
+            f"missing environment variable(s) {', '.join(missing)} for the {what} "
+            "credentials; set them or pass credentials"
         )
+    return [environ[name] for name in names]
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,15 +98,15 @@ class LwaCredentials:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LwaCredentials:
-        """Read ``LWA_APP_ID``, ``LWA_CLIENT_SECRET`` and ``SP_API_REFRESH_TOKEN``.
+        """Read ``LWA_APP_ID``, ``LWA_CLIENT_SECRET`` and ``SP_API_REFRESH_TOKEN``
+        (:data:`LWA_ENV_VARS`).
 
         Raises:
-            ConfigError: naming the variables that are not set.
+            ConfigError: one error naming every variable that is unset or blank.
         """
         env = os.environ if environ is None else environ
-        names = (ENV_LWA_APP_ID, ENV_LWA_CLIENT_SECRET, ENV_SP_API_REFRESH_TOKEN)
-        _require_env(env, names, "SP-API")
-        return cls(env[ENV_LWA_APP_ID], env[ENV_LWA_CLIENT_SECRET], env[ENV_SP_API_REFRESH_TOKEN])
+        client_id, client_secret, refresh_token = _require_env(env, LWA_ENV_VARS, "SP-API")
+        return cls(client_id, client_secret, refresh_token)
 
     @property
     def partner_key(self) -> str:
@@ -156,17 +165,18 @@ class MwsCredentials:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MwsCredentials:
-        """Read ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID`` (+ ``MWS_AUTH_TOKEN``).
+        """Read ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID`` (:data:`MWS_ENV_VARS`)
+        and ``MWS_AUTH_TOKEN`` when it is set.
 
         Raises:
-            ConfigError: naming the variables that are not set.
+            ConfigError: one error naming every required variable that is unset or blank.
         """
         env = os.environ if environ is None else environ
-        _require_env(env, (ENV_MWS_ACCESS_KEY, ENV_MWS_SECRET_KEY, ENV_MWS_SELLER_ID), "MWS")
+        access_key, secret_key, seller_id = _require_env(env, MWS_ENV_VARS, "MWS")
         return cls(
-            env[ENV_MWS_ACCESS_KEY],
-            env[ENV_MWS_SECRET_KEY],
-            env[ENV_MWS_SELLER_ID],
+            access_key,
+            secret_key,
+            seller_id,
             # Blank counts as unset, as for the required variables (not an "auth_token" error).
             auth_token=env.get(ENV_MWS_AUTH_TOKEN, "").strip() or None,
         )

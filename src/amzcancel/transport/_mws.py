@@ -8,26 +8,14 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import httpx
 
-from amzcancel.clock import Clock
 from amzcancel.transport import _mws_orders as ops
-from amzcancel.transport._base import MwsProtocol
-from amzcancel.transport._client_base import (
-    AsyncClient,
-    BaseClient,
-    SyncClient,
-    Timeout,
-    constructor_arguments,
-)
-from amzcancel.transport._constants import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-)
+from amzcancel.transport._client import AsyncClient, BaseClient, SyncClient
 from amzcancel.transport._credentials import MwsCredentials
 from amzcancel.transport._endpoints import Region, mws_endpoint, normalize_endpoint
-from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._resources import (
     AsyncResource,
     SyncResource,
@@ -38,42 +26,45 @@ from amzcancel.transport._resources import (
     sync_chain,
     sync_op,
 )
+from amzcancel.transport._settings import ClientOptions
+from amzcancel.transport._wire_protocols import MwsProtocol
 
-__all__ = ["AsyncMwsClient", "MwsClient"]
+__all__ = ["AsyncMwsClient", "MwsClient", "MwsOptions"]
+
+
+class MwsOptions(ClientOptions, total=False):
+    """The keyword arguments of :class:`MwsClient` and :class:`AsyncMwsClient` besides
+    ``transport``: MWS's own, and every client's (:class:`ClientOptions`).
+
+    Added in 0.2.0.
+    """
+
+    credentials: MwsCredentials | None
+    """MWS keys; ``None`` reads ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID`` (and
+    ``MWS_AUTH_TOKEN`` if set) from the environment."""
+    endpoint: str | None
+    """The MWS base URL; overrides ``region``/``marketplace_id``."""
+    region: Region | str
+    """``na`` (default), ``eu`` or ``fe``."""
+    marketplace_id: str | None
+    """Pick the country host of this marketplace (e.g. the ``.co.jp`` host)."""
 
 
 class _MwsBase(BaseClient):
     """Configuration shared by the sync and async MWS clients."""
 
-    def __init__(
-        self,
-        *,
-        credentials: MwsCredentials | None,
-        endpoint: str | None,
-        region: Region | str,
-        marketplace_id: str | None,
-        transport: object,
-        clock: Clock | None,
-        rate_limiter: RateLimiter | None,
-        timeout: Timeout,
-        max_retries: int,
-        max_retry_seconds: float,
-    ) -> None:
-        # Every argument, transport included, is kept for with_options; the subclass connects.
-        BaseClient.__init__(
-            self,
-            constructor_arguments(locals()),
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-        )
-        self.credentials = credentials or MwsCredentials.from_env()
+    option_names = frozenset(MwsOptions.__optional_keys__)
+
+    def __init__(self, options: MwsOptions, transport: object) -> None:
+        BaseClient.__init__(self, options, transport)
+        self.credentials = options.get("credentials") or MwsCredentials.from_env()
+        endpoint = options.get("endpoint")
         self.endpoint = (
             normalize_endpoint(endpoint)
             if endpoint
-            else mws_endpoint(region, marketplace_id=marketplace_id)
+            else mws_endpoint(
+                options.get("region", Region.NA), marketplace_id=options.get("marketplace_id")
+            )
         )
         self._core = self._sender_core(
             MwsProtocol(self.endpoint, self.credentials, self.clock),
@@ -91,7 +82,8 @@ class MwsClient(_MwsBase, SyncClient, SyncResource):
         endpoint: the MWS base URL; overrides ``region``/``marketplace_id``.
         region: ``na``, ``eu`` or ``fe``.
         marketplace_id: pick the country host of this marketplace (e.g. ``.co.jp`` hosts).
-        transport, clock, rate_limiter, timeout, max_retries, max_retry_seconds: as for
+        transport, clock, rate_limiter, timeout, request_deadline, max_retries,
+            max_retry_seconds, max_response_bytes: as for
             :class:`~amzcancel.transport.SpApiClient`.
 
     Raises:
@@ -110,20 +102,9 @@ class MwsClient(_MwsBase, SyncClient, SyncResource):
     )
 
     def __init__(
-        self,
-        *,
-        credentials: MwsCredentials | None = None,
-        endpoint: str | None = None,
-        region: Region | str = Region.NA,
-        marketplace_id: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        clock: Clock | None = None,
-        rate_limiter: RateLimiter | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+        self, *, transport: httpx.BaseTransport | None = None, **options: Unpack[MwsOptions]
     ) -> None:
-        _MwsBase.__init__(self, **constructor_arguments(locals()))
+        _MwsBase.__init__(self, options, transport)
         SyncResource.__init__(self, self)
         self._connect(self._core, transport)
 
@@ -146,17 +127,9 @@ class AsyncMwsClient(_MwsBase, AsyncClient, AsyncResource):
     def __init__(
         self,
         *,
-        credentials: MwsCredentials | None = None,
-        endpoint: str | None = None,
-        region: Region | str = Region.NA,
-        marketplace_id: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
-        rate_limiter: RateLimiter | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+        **options: Unpack[MwsOptions],
     ) -> None:
-        _MwsBase.__init__(self, **constructor_arguments(locals()))
+        _MwsBase.__init__(self, options, transport)
         AsyncResource.__init__(self, self)
         self._connect(self._core, transport)

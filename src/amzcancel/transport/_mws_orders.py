@@ -14,7 +14,8 @@ from datetime import datetime
 
 from amzcancel.errors import InvalidInputError
 from amzcancel.models import ItemsPage, OrdersPage
-from amzcancel.transport._base import MWS_ORDERS_PATH, ApiCall, RequestSpec
+from amzcancel.transport._calls import ApiCall, RequestSpec
+from amzcancel.transport._constants import MWS_ORDERS_PATH
 from amzcancel.transport._params import iso_utc, page_size, require_one_window
 from amzcancel.wire import mws
 

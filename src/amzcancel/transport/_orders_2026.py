@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from amzcancel.models import Order, OrdersPage
-from amzcancel.transport._base import ApiCall, RequestSpec
+from amzcancel.transport._calls import ApiCall, RequestSpec
 from amzcancel.transport._params import (
     QueryParams,
     add,
@@ -27,12 +27,15 @@ from amzcancel.transport._params import (
 )
 from amzcancel.wire import spapi_2026
 
-__all__ = ["DEFAULT_INCLUDED_DATA", "get_order", "search_orders"]
+__all__ = ["ORDERS_2026_INCLUDED_DATA", "get_order", "search_orders"]
 
 _ORDERS = "/orders/2026-01-01/orders"
 
-DEFAULT_INCLUDED_DATA: tuple[str, ...] = ("CANCELLATION", "FULFILLMENT")
-"""What we ask Amazon to include unless told otherwise: cancellation requests and status."""
+ORDERS_2026_INCLUDED_DATA: tuple[str, ...] = ("CANCELLATION", "FULFILLMENT")
+"""What searchOrders and getOrder ask Amazon to include unless told otherwise: the items'
+cancellation requests, and the order's status and fulfilment channel.
+
+Added in 0.2.0 (``DEFAULT_INCLUDED_DATA`` before)."""
 
 
 def search_orders(
@@ -46,7 +49,7 @@ def search_orders(
     fulfilled_by: Sequence[str] | None = None,
     max_results_per_page: int | None = None,
     pagination_token: str | None = None,
-    included_data: Sequence[str] | None = DEFAULT_INCLUDED_DATA,
+    included_data: Sequence[str] | None = ORDERS_2026_INCLUDED_DATA,
 ) -> ApiCall[OrdersPage]:
     """``GET /orders/2026-01-01/orders`` (searchOrders): one page of orders with their items.
 
@@ -82,7 +85,7 @@ def search_orders(
 
 
 def get_order(
-    order_id: str, *, included_data: Sequence[str] | None = DEFAULT_INCLUDED_DATA
+    order_id: str, *, included_data: Sequence[str] | None = ORDERS_2026_INCLUDED_DATA
 ) -> ApiCall[Order]:
     """``GET /orders/2026-01-01/orders/{orderId}`` (getOrder): one order with its items.
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from amzcancel.models import ItemsPage, Order, OrdersPage
-from amzcancel.transport._base import ApiCall, RequestSpec
+from amzcancel.transport._calls import ApiCall, RequestSpec
 from amzcancel.transport._params import (
     QueryParams,
     add,

@@ -80,10 +80,6 @@ class RateLimiter:
         """The clock this limiter waits on."""
         return self._clock
 
-    def limit_for(self, operation: str) -> RateLimit | None:
-        """The documented usage plan of an operation, if we know it."""
-        return self._limits.get(operation)
-
     def bucket(self, partner: str, operation: str) -> TokenBucket | None:
         """The bucket an operation draws from (created on first use), or ``None`` if unpaced."""
         plan = self._limits.get(operation)

@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from amzcancel.models import ItemsPage, Order, OrderItem, OrdersPage
 from amzcancel.transport import _orders_2026, _orders_v0
-from amzcancel.transport._base import ApiCall
+from amzcancel.transport._calls import ApiCall
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 
 __all__ = [

@@ -3,8 +3,9 @@
 Retried: 429 and MWS throttling, 500/502/503/504 (MWS InternalError/ServiceUnavailable), 408,
 timeouts and dropped connections. Never retried: other 4xx (bad input, auth, not found), which
 raise at once. Waits grow exponentially with jitter, are stretched to a ``Retry-After`` (capped),
-and the attempts and the clock time of one call are both bounded. Each call builds its own
-tenacity controller, so retry counters are never shared between concurrent calls.
+and the attempts and the clock time of one call are both bounded. Each call that fails builds
+its own tenacity controller, so retry counters are never shared between concurrent calls; a call
+whose first attempt succeeds (nearly all of them) never builds one, which keeps the client cheap.
 
 Added in 0.1.0.
 """
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import tenacity
 
@@ -39,6 +40,9 @@ from amzcancel.transport._stats import TransportStats
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
 logger = logging.getLogger("amzcancel.transport.retry")
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _RETRY_CODES = frozenset({"InternalError", "ServiceUnavailable", "RequestThrottled"})
@@ -129,8 +133,9 @@ class RetryPolicy:
         stats: TransportStats | None,
         label: str,
         pacing: Callable[[], float] | None,
+        start: float | None,
     ) -> dict[str, Any]:
-        start = clock.monotonic()
+        start = clock.monotonic() if start is None else start
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -167,15 +172,16 @@ class RetryPolicy:
         stats: TransportStats | None = None,
         label: str = "request",
         pacing: Callable[[], float] | None = None,
+        start: float | None = None,
     ) -> tenacity.Retrying:
         """A fresh tenacity controller for one blocking call, sleeping on ``clock``.
 
         ``pacing`` tells the rate-limit wait the next attempt would have before it is sent, so
-        that the time budget covers it too.
+        that the time budget covers it too; ``start`` is when the call began (default: now).
         """
         return tenacity.Retrying(
             sleep=clock.sleep,
-            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing),
+            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing, start=start),
         )
 
     def async_retrying(
@@ -185,9 +191,81 @@ class RetryPolicy:
         stats: TransportStats | None = None,
         label: str = "request",
         pacing: Callable[[], float] | None = None,
+        start: float | None = None,
     ) -> tenacity.AsyncRetrying:
         """A fresh tenacity controller for one async call, sleeping on ``clock``."""
         return tenacity.AsyncRetrying(
             sleep=clock.asleep,
-            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing),
+            **self._kwargs(clock=clock, stats=stats, label=label, pacing=pacing, start=start),
         )
+
+    def call(
+        self,
+        attempt: Callable[[A], R],
+        argument: A,
+        *,
+        clock: Clock,
+        stats: TransportStats | None = None,
+        label: str = "request",
+        pacing: Callable[[], float] | None = None,
+    ) -> R:
+        """``attempt(argument)``, retried by :meth:`retrying` if its first try fails.
+
+        The first try runs without a tenacity controller; a retryable failure hands the call
+        to one, which counts that failure as its first attempt (same waits, budget, logs).
+
+        Added in 0.2.0.
+        """
+        start = clock.monotonic()
+        try:
+            return attempt(argument)
+        except Exception as exc:
+            if not self._retries(exc):
+                raise
+            failure = exc
+        pending = [failure]
+
+        def again(value: A) -> R:
+            if pending:
+                raise pending.pop()
+            return attempt(value)
+
+        retrying = self.retrying(clock=clock, stats=stats, label=label, pacing=pacing, start=start)
+        return retrying(again, argument)
+
+    async def acall(
+        self,
+        attempt: Callable[[A], Awaitable[R]],
+        argument: A,
+        *,
+        clock: Clock,
+        stats: TransportStats | None = None,
+        label: str = "request",
+        pacing: Callable[[], float] | None = None,
+    ) -> R:
+        """The async twin of :meth:`call`.
+
+        Added in 0.2.0.
+        """
+        start = clock.monotonic()
+        try:
+            return await attempt(argument)
+        except Exception as exc:
+            if not self._retries(exc):
+                raise
+            failure = exc
+        pending = [failure]
+
+        async def again(value: A) -> R:
+            if pending:
+                raise pending.pop()
+            return await attempt(value)
+
+        retrying = self.async_retrying(
+            clock=clock, stats=stats, label=label, pacing=pacing, start=start
+        )
+        result: R = await retrying(again, argument)
+        return result
+
+    def _retries(self, exc: BaseException) -> bool:
+        return self.max_retries > 0 and is_retryable(exc)

@@ -1,10 +1,12 @@
-"""The sending half: pace, authenticate, send, classify, retry. Sync and async drivers.
+"""The sending half: pace, authenticate, send, read, classify, retry. Sync and async drivers.
 
 Everything that decides lives in :class:`SenderCore` (shared); the two drivers differ only in
-how they wait and send. Order of one attempt: wait for a rate-limit token, take an access token,
-send, read ``x-amzn-RateLimit-Limit``, classify. A 403 "Unauthorized" for a cached token causes
-one refresh and one repeat inside the attempt; transient faults are retried by tenacity around
-the attempt, and every retry waits for its own rate-limit token again.
+how they wait, send and read. Order of one attempt: wait for a rate-limit token, take an access
+token, send, read the body, learn ``x-amzn-RateLimit-Limit``, classify. A 403 "Unauthorized"
+for a cached token causes one refresh and one repeat inside the attempt; transient faults are
+retried by tenacity around the attempt, and every retry waits for its own rate-limit token
+again. Each HTTP request (token requests included) is sent under the request deadline and
+read up to the body bound (``_deadline.py``, ``_answers.py``).
 
 Added in 0.1.0.
 """
@@ -16,14 +18,23 @@ from collections.abc import Callable
 
 import httpx
 
-from amzcancel.clock import Clock
-from amzcancel.errors import APIError, InvalidInputError, ThrottledError
+from amzcancel.errors import APIError, InvalidInputError, ThrottledError, TransportError
+from amzcancel.transport._answers import (
+    LWA_TOKEN_REQUEST,
+    declared_length,
+    decoded_response,
+    is_plain,
+    too_large,
+    transport_error,
+)
 from amzcancel.transport._auth import LwaAuth
-from amzcancel.transport._base import RequestSpec, WireProtocol, map_transport_error
+from amzcancel.transport._calls import RequestSpec
+from amzcancel.transport._deadline import attempt_deadline, deadline_passed
 from amzcancel.transport._log_redaction import install_log_redaction
-from amzcancel.transport._ratelimit import RateLimiter, parse_rate_limit_header
-from amzcancel.transport._retry import RetryPolicy
+from amzcancel.transport._ratelimit import parse_rate_limit_header
+from amzcancel.transport._settings import ClientSettings
 from amzcancel.transport._stats import TransportStats
+from amzcancel.transport._wire_protocols import WireProtocol
 
 __all__ = ["AsyncSender", "Sender", "SenderCore"]
 
@@ -37,22 +48,22 @@ class SenderCore:
         self,
         *,
         protocol: WireProtocol,
-        limiter: RateLimiter,
-        partner: str,
-        policy: RetryPolicy,
-        clock: Clock,
+        settings: ClientSettings,
         stats: TransportStats,
+        partner: str,
         auth: LwaAuth | None,
-        timeout: httpx.Timeout,
     ) -> None:
         self.protocol = protocol
-        self.timeout = timeout
-        self.limiter = limiter
+        self.settings = settings
+        self.limiter = settings.rate_limiter
+        self.clock = settings.clock
+        self.policy = settings.policy
         self.partner = partner
-        self.policy = policy
-        self.clock = clock
         self.stats = stats
         self.auth = auth
+        self.timeouts = settings.timeout.as_dict()
+        self.deadline_seconds = settings.request_deadline_seconds
+        self.max_response_bytes = settings.max_response_bytes
         # A token refused again right after it was fetched for a refusal: Amazon's 403
         # "Unauthorized" also means "no access" (a missing role, a marketplace not authorized),
         # and refreshing for it again on every call would double the traffic and hammer LWA.
@@ -60,19 +71,46 @@ class SenderCore:
         # httpx logs request URLs at INFO; presigned document URLs carry their signature.
         install_log_redaction()
 
-    def label(self, spec: RequestSpec) -> str:
-        return spec.operation or f"{spec.method} request"
-
     def build(self, spec: RequestSpec, token: str | None) -> httpx.Request:
         """The request of one attempt; a URL httpx cannot form is bad input, not a crash."""
         try:
-            return self.protocol.build(spec, token)
+            request = self.protocol.build(spec, token)
         except httpx.InvalidURL as exc:
             # e.g. a 70 KB NextToken from a misbehaving gateway ("URL component 'query' too
             # long"); httpx's message names the part, never the URL's content.
             raise InvalidInputError(
-                f"{self.label(spec)}: cannot build the request URL: {exc}", method=spec.method
+                f"{spec.label}: cannot build the request URL: {exc}", method=spec.method
             ) from exc
+        return request
+
+    def prepare(self, request: httpx.Request) -> None:
+        """Give a request the client's timeouts (a hand-built request has none: it could hang)."""
+        request.extensions.setdefault("timeout", self.timeouts)
+
+    def failure(
+        self, exc: httpx.TransportError, request: httpx.Request, label: str, deadline: float
+    ) -> TransportError:
+        """Our error for an httpx failure, the deadline named when it is what ended it."""
+        passed = self.deadline_seconds if deadline_passed(deadline) else None
+        return transport_error(exc, request, label=label, deadline_seconds=passed)
+
+    def check_declared(self, response: httpx.Response, label: str) -> bool:
+        """Refuse a declared body over the bound; True when it can be read in one go.
+
+        One go: a declared length on the wire that is also the size once read (no content
+        coding); h11 never reads past a declared length.
+        """
+        declared = declared_length(response)
+        if declared is not None and declared > self.max_response_bytes:
+            raise too_large(
+                response.request, label=label, limit=self.max_response_bytes, declared=declared
+            )
+        return declared is not None and is_plain(response)
+
+    def add_chunk(self, response: httpx.Response, label: str, size: int) -> None:
+        """Refuse a body that has grown to ``size`` bytes past the bound."""
+        if size > self.max_response_bytes:
+            raise too_large(response.request, label=label, limit=self.max_response_bytes)
 
     def wants_token(self, spec: RequestSpec) -> bool:
         return spec.authenticate and self.auth is not None
@@ -84,7 +122,8 @@ class SenderCore:
             if rate is not None:
                 self.limiter.observe_rate(self.partner, spec.operation, rate)
         error = self.protocol.error_for(response)
-        logger.debug("%s %s -> %d", response.request.method, self.label(spec), response.status_code)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %d", response.request.method, spec.label, response.status_code)
         if isinstance(error, ThrottledError):
             self.stats.record_throttled()
             self.limiter.on_throttled(self.partner, spec.operation)
@@ -131,10 +170,14 @@ class Sender:
     def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
         core = self.core
-        retrying = core.policy.retrying(
-            clock=core.clock, stats=core.stats, label=core.label(spec), pacing=core.pacing(spec)
+        return core.policy.call(
+            self._attempt,
+            spec,
+            clock=core.clock,
+            stats=core.stats,
+            label=spec.label,
+            pacing=core.pacing(spec),
         )
-        return retrying(self._attempt, spec)
 
     def _attempt(self, spec: RequestSpec) -> httpx.Response:
         token, fresh = self._token(None) if self.core.wants_token(spec) else (None, False)
@@ -151,21 +194,42 @@ class Sender:
 
     def _token(self, stale: str | None) -> tuple[str, bool]:
         assert self.core.auth is not None
-        return self.core.auth.get_token(self._raw_send, stale=stale)
+        return self.core.auth.get_token(self._send_token_request, stale=stale)
 
-    def _raw_send(self, request: httpx.Request) -> httpx.Response:
-        # A hand-built request carries no timeout unless told: without one it could hang.
-        request.extensions.setdefault("timeout", self.core.timeout.as_dict())
-        try:
-            return self.http.send(request)
-        except httpx.TransportError as exc:
-            raise map_transport_error(exc, request) from exc
+    def _send_token_request(self, request: httpx.Request) -> httpx.Response:
+        return self.send_request(request, LWA_TOKEN_REQUEST)
+
+    def send_request(self, request: httpx.Request, label: str) -> httpx.Response:
+        """Send one HTTP request under the deadline and read its body within the bound."""
+        core = self.core
+        core.prepare(request)
+        with attempt_deadline(core.deadline_seconds) as deadline:
+            try:
+                response = self.http.send(request, stream=True)
+                try:
+                    return self._read(response, label)
+                finally:
+                    response.close()
+            except httpx.TransportError as exc:
+                raise core.failure(exc, request, label, deadline) from exc
+
+    def _read(self, response: httpx.Response, label: str) -> httpx.Response:
+        if self.core.check_declared(response, label):
+            response.read()
+            return response
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            self.core.add_chunk(response, label, size)
+            chunks.append(chunk)
+        return decoded_response(response, b"".join(chunks))
 
     def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
         self.core.record_wait(spec, self.core.limiter.acquire(self.core.partner, spec.operation))
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
-        return self._raw_send(request)
+        return self.send_request(request, spec.label)
 
 
 class AsyncSender:
@@ -178,10 +242,14 @@ class AsyncSender:
     async def send(self, spec: RequestSpec) -> httpx.Response:
         """Send one logical call with pacing, auth, retries and error mapping."""
         core = self.core
-        retrying = core.policy.async_retrying(
-            clock=core.clock, stats=core.stats, label=core.label(spec), pacing=core.pacing(spec)
+        return await core.policy.acall(
+            self._attempt,
+            spec,
+            clock=core.clock,
+            stats=core.stats,
+            label=spec.label,
+            pacing=core.pacing(spec),
         )
-        return await retrying(self._attempt, spec)
 
     async def _attempt(self, spec: RequestSpec) -> httpx.Response:
         token, fresh = await self._token(None) if self.core.wants_token(spec) else (None, False)
@@ -198,18 +266,40 @@ class AsyncSender:
 
     async def _token(self, stale: str | None) -> tuple[str, bool]:
         assert self.core.auth is not None
-        return await self.core.auth.aget_token(self._raw_send, stale=stale)
+        return await self.core.auth.aget_token(self._send_token_request, stale=stale)
 
-    async def _raw_send(self, request: httpx.Request) -> httpx.Response:
-        request.extensions.setdefault("timeout", self.core.timeout.as_dict())
-        try:
-            return await self.http.send(request)
-        except httpx.TransportError as exc:
-            raise map_transport_error(exc, request) from exc
+    async def _send_token_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.send_request(request, LWA_TOKEN_REQUEST)
+
+    async def send_request(self, request: httpx.Request, label: str) -> httpx.Response:
+        """Send one HTTP request under the deadline and read its body within the bound."""
+        core = self.core
+        core.prepare(request)
+        with attempt_deadline(core.deadline_seconds) as deadline:
+            try:
+                response = await self.http.send(request, stream=True)
+                try:
+                    return await self._read(response, label)
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as exc:
+                raise core.failure(exc, request, label, deadline) from exc
+
+    async def _read(self, response: httpx.Response, label: str) -> httpx.Response:
+        if self.core.check_declared(response, label):
+            await response.aread()
+            return response
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            self.core.add_chunk(response, label, size)
+            chunks.append(chunk)
+        return decoded_response(response, b"".join(chunks))
 
     async def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
         waited = await self.core.limiter.async_acquire(self.core.partner, spec.operation)
         self.core.record_wait(spec, waited)
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
-        return await self._raw_send(request)
+        return await self.send_request(request, spec.label)

@@ -1,7 +1,8 @@
 """SP-API clients: :class:`SpApiClient` (blocking) and :class:`AsyncSpApiClient`.
 
-Both are thin: configuration is resolved by :class:`_SpApiBase`, sending and closing come from
-:class:`~amzcancel.transport._client_base.SyncClient`/``AsyncClient``, requests are sent by the
+Both are thin: their keyword arguments are :class:`SpApiOptions`, configuration is resolved by
+:class:`_SpApiBase`, sending and closing come from
+:class:`~amzcancel.transport._client.SyncClient`/``AsyncClient``, requests are sent by the
 shared engine, and operations come from the resource namespaces.
 
 Added in 0.1.0.
@@ -10,65 +11,58 @@ Added in 0.1.0.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
-from amzcancel.clock import Clock
 from amzcancel.transport._auth import LwaAuth
-from amzcancel.transport._base import RequestSpec, SpApiProtocol
-from amzcancel.transport._client_base import (
-    AsyncClient,
-    BaseClient,
-    SyncClient,
-    Timeout,
-    constructor_arguments,
-)
-from amzcancel.transport._constants import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_SECONDS,
-    DEFAULT_TIMEOUT_SECONDS,
-    LWA_TOKEN_URL,
-)
+from amzcancel.transport._calls import RequestSpec
+from amzcancel.transport._client import AsyncClient, BaseClient, SyncClient
+from amzcancel.transport._constants import LWA_TOKEN_URL
 from amzcancel.transport._credentials import LwaCredentials
 from amzcancel.transport._endpoints import Region, normalize_endpoint, spapi_endpoint
-from amzcancel.transport._ratelimit import RateLimiter
 from amzcancel.transport._resources import AsyncOrders2026, AsyncOrdersV0, Orders2026, OrdersV0
+from amzcancel.transport._settings import ClientOptions
+from amzcancel.transport._wire_protocols import SpApiProtocol
 
-__all__ = ["AsyncSpApiClient", "SpApiClient"]
+__all__ = ["AsyncSpApiClient", "SpApiClient", "SpApiOptions"]
+
+
+class SpApiOptions(ClientOptions, total=False):
+    """The keyword arguments of :class:`SpApiClient` and :class:`AsyncSpApiClient` besides
+    ``transport``: SP-API's own, and every client's (:class:`ClientOptions`).
+
+    Added in 0.2.0.
+    """
+
+    credentials: LwaCredentials | None
+    """LWA credentials; ``None`` reads ``LWA_APP_ID``, ``LWA_CLIENT_SECRET`` and
+    ``SP_API_REFRESH_TOKEN`` from the environment."""
+    endpoint: str | None
+    """The SP-API base URL; overrides ``region``/``sandbox``."""
+    region: Region | str
+    """``na`` (default), ``eu`` or ``fe``; used when ``endpoint`` is not given."""
+    sandbox: bool
+    """Use the region's static sandbox host."""
+    lwa_endpoint: str | None
+    """The LWA token URL (default ``https://api.amazon.com/auth/o2/token``)."""
 
 
 class _SpApiBase(BaseClient):
     """Configuration shared by the sync and async SP-API clients."""
 
-    def __init__(
-        self,
-        *,
-        credentials: LwaCredentials | None,
-        endpoint: str | None,
-        region: Region | str,
-        sandbox: bool,
-        lwa_endpoint: str | None,
-        transport: object,
-        clock: Clock | None,
-        rate_limiter: RateLimiter | None,
-        timeout: Timeout,
-        max_retries: int,
-        max_retry_seconds: float,
-    ) -> None:
-        # Every argument, transport included, is kept for with_options; the subclass connects.
-        BaseClient.__init__(
-            self,
-            constructor_arguments(locals()),
-            clock=clock,
-            rate_limiter=rate_limiter,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_seconds=max_retry_seconds,
-        )
-        self.credentials = credentials or LwaCredentials.from_env()
+    option_names = frozenset(SpApiOptions.__optional_keys__)
+
+    def __init__(self, options: SpApiOptions, transport: object) -> None:
+        BaseClient.__init__(self, options, transport)
+        self.credentials = options.get("credentials") or LwaCredentials.from_env()
+        endpoint, lwa_endpoint = options.get("endpoint"), options.get("lwa_endpoint")
         self.endpoint = (
-            normalize_endpoint(endpoint) if endpoint else spapi_endpoint(region, sandbox=sandbox)
+            normalize_endpoint(endpoint)
+            if endpoint
+            else spapi_endpoint(
+                options.get("region", Region.NA), sandbox=options.get("sandbox", False)
+            )
         )
         lwa_url = normalize_endpoint(lwa_endpoint) if lwa_endpoint else LWA_TOKEN_URL
         self.auth = LwaAuth(self.credentials, token_url=lwa_url, clock=self.clock, stats=self.stats)
@@ -106,41 +100,33 @@ class SpApiClient(_SpApiBase, SyncClient):
     """A blocking SP-API client: LWA auth, pacing to Amazon's rate limits, retries.
 
     Args:
+        transport: an :class:`httpx.BaseTransport` (tests, the in-house sandbox); by default
+            httpx's, with the request deadline kept on every connection.
         credentials: LWA credentials; ``None`` reads ``LWA_APP_ID``, ``LWA_CLIENT_SECRET`` and
             ``SP_API_REFRESH_TOKEN`` from the environment.
         endpoint: the SP-API base URL; overrides ``region``/``sandbox``.
-        region: ``na``, ``eu`` or ``fe`` (used when ``endpoint`` is not given).
+        region: ``na`` (default), ``eu`` or ``fe`` (used when ``endpoint`` is not given).
         sandbox: use the region's static sandbox host.
         lwa_endpoint: the LWA token URL (default ``https://api.amazon.com/auth/o2/token``).
-        transport: an :class:`httpx.BaseTransport` (tests, the in-house sandbox).
         clock: the clock pacing and backoff wait on.
         rate_limiter: share one limiter between the clients of one seller.
-        timeout: seconds (or :class:`httpx.Timeout`) per request; never unlimited.
-        max_retries: retries of transient faults per call.
-        max_retry_seconds: clock time one call may spend retrying.
+        timeout: seconds (or :class:`httpx.Timeout`) for each step of a request (default 30).
+        request_deadline: seconds one request attempt may take from connecting to its last
+            byte, on real time (default 120).
+        max_retries: retries of transient faults per call (default 5).
+        max_retry_seconds: clock time one call may spend retrying (default 900).
+        max_response_bytes: the largest answer body read (default 64 MiB).
 
     Raises:
         ConfigError: missing or invalid credentials, region, endpoint or options.
 
-    Added in 0.1.0.
+    Added in 0.1.0 (``request_deadline`` and ``max_response_bytes`` in 0.2.0).
     """
 
     def __init__(
-        self,
-        *,
-        credentials: LwaCredentials | None = None,
-        endpoint: str | None = None,
-        region: Region | str = Region.NA,
-        sandbox: bool = False,
-        lwa_endpoint: str | None = None,
-        transport: httpx.BaseTransport | None = None,
-        clock: Clock | None = None,
-        rate_limiter: RateLimiter | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+        self, *, transport: httpx.BaseTransport | None = None, **options: Unpack[SpApiOptions]
     ) -> None:
-        _SpApiBase.__init__(self, **constructor_arguments(locals()))
+        _SpApiBase.__init__(self, options, transport)
         self._connect(self._core, transport)
         self.orders_v0 = OrdersV0(self)
         self.orders_2026 = Orders2026(self)
@@ -169,9 +155,13 @@ class SpApiClient(_SpApiBase, SyncClient):
             authenticate: send the LWA access token (``x-amz-access-token``); it is only ever
                 sent to the client's own endpoint, never to another host.
 
+        Returns:
+            The answer, read (and decoded) in full.
+
         Raises:
             APIError: an error answer (the subclass says which kind).
-            TransportError: no answer after all retries.
+            TransportError: no answer after all retries, or one larger than
+                ``max_response_bytes``.
 
         Added in 0.1.0.
         """
@@ -201,19 +191,10 @@ class AsyncSpApiClient(_SpApiBase, AsyncClient):
     def __init__(
         self,
         *,
-        credentials: LwaCredentials | None = None,
-        endpoint: str | None = None,
-        region: Region | str = Region.NA,
-        sandbox: bool = False,
-        lwa_endpoint: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
-        rate_limiter: RateLimiter | None = None,
-        timeout: Timeout = DEFAULT_TIMEOUT_SECONDS,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS,
+        **options: Unpack[SpApiOptions],
     ) -> None:
-        _SpApiBase.__init__(self, **constructor_arguments(locals()))
+        _SpApiBase.__init__(self, options, transport)
         self._connect(self._core, transport)
         self.orders_v0 = AsyncOrdersV0(self)
         self.orders_2026 = AsyncOrders2026(self)

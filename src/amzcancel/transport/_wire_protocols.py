@@ -1,19 +1,17 @@
-"""The I/O-free half of the clients: build requests, classify responses, map errors.
+"""Wire protocols: one API's rules for building a request and reading an error answer.
 
-A *protocol* knows one API's wire rules: how a request is authenticated (an LWA token header
-for SP-API, a Signature V2 for MWS) and how an error answer is read. The sync and async
-senders (``_sender.py``) only send, sleep and acquire.
+A protocol knows how an attempt is authenticated (an LWA token header for SP-API, a Signature
+V2 for MWS) and how an error answer is read. The sync and async senders (``_sender.py``) only
+send, sleep and acquire.
 
-Added in 0.1.0.
+Added in 0.1.0 (as ``_base.py``; renamed in 0.2.0).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Protocol
 from urllib.parse import quote
 
 import httpx
@@ -22,81 +20,19 @@ from amzcancel.clock import Clock
 from amzcancel.errors import (
     APIError,
     AuthError,
-    ConnectionFailed,
     ParseError,
-    RequestTimeout,
     ServerError,
     ThrottledError,
-    TransportError,
     make_api_error,
 )
-from amzcancel.transport._constants import USER_AGENT
+from amzcancel.transport._calls import RequestSpec, is_absolute, safe_url
+from amzcancel.transport._constants import MWS_ORDERS_VERSION, USER_AGENT
 from amzcancel.transport._credentials import MwsCredentials
 from amzcancel.transport._retry import parse_retry_after
 from amzcancel.transport._sigv2 import canonical_query, sign_v2
 from amzcancel.wire import mws, spapi_v0
 
-__all__ = [
-    "ApiCall",
-    "MwsProtocol",
-    "RequestSpec",
-    "SpApiProtocol",
-    "WireProtocol",
-    "map_transport_error",
-]
-
-logger = logging.getLogger("amzcancel.transport")
-
-R = TypeVar("R")
-
-MWS_ORDERS_PATH = "/Orders/2013-09-01"
-MWS_ORDERS_VERSION = "2013-09-01"
-
-
-@dataclass(frozen=True)
-class RequestSpec:
-    """What to send, before authentication: one logical call, however often it is tried.
-
-    ``path`` is relative to the client's endpoint, or an absolute URL (presigned documents).
-    ``form`` holds MWS action parameters (signed and form-encoded per attempt).
-    """
-
-    method: str
-    path: str
-    operation: str | None
-    params: Any = None
-    json: Any = None
-    content: bytes | None = None
-    headers: Mapping[str, str] | None = None
-    authenticate: bool = True
-    form: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class ApiCall(Generic[R]):
-    """A request and the parser for its successful answer."""
-
-    spec: RequestSpec
-    parse: Callable[[bytes], R] = field(repr=False)
-
-
-def is_absolute(path: str) -> bool:
-    """True for ``http://``/``https://`` URLs."""
-    return path.lower().startswith(("http://", "https://"))
-
-
-def safe_url(request: httpx.Request) -> str:
-    """The request URL without its query or user info (signatures, tokens, a gateway's password)."""
-    return str(request.url.copy_with(query=None, userinfo=b""))
-
-
-def map_transport_error(exc: httpx.TransportError, request: httpx.Request) -> TransportError:
-    """Turn an httpx failure into our :class:`TransportError` subclasses."""
-    url = safe_url(request)
-    kind = type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeout(f"no answer in time ({kind})", method=request.method, url=url)
-    return ConnectionFailed(f"connection failed ({kind})", method=request.method, url=url)
+__all__ = ["MwsProtocol", "SpApiProtocol", "WireProtocol"]
 
 
 def _finish_error(error: APIError, request: httpx.Request, response: httpx.Response) -> APIError:
@@ -132,18 +68,25 @@ class SpApiProtocol:
     def __init__(self, endpoint: str, clock: Clock) -> None:
         self.endpoint = endpoint
         self._clock = clock
+        own = httpx.URL(endpoint)
+        self._origin = (own.scheme, own.host, own.port)
 
     def build(self, spec: RequestSpec, token: str | None) -> httpx.Request:
-        url = spec.path if is_absolute(spec.path) else self.endpoint + spec.path
         headers = {"user-agent": USER_AGENT}
-        if not is_absolute(spec.path):
+        if is_absolute(spec.path):
+            url, own_host = spec.path, self._same_host(spec.path)
+        else:
+            url = self.endpoint + spec.path
+            # "/..." cannot leave the endpoint's host; anything else ("@evil.example") might.
+            own_host = spec.path.startswith("/") or self._same_host(url)
             headers["accept"] = "application/json"
             headers["x-amz-date"] = self._clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        if token is not None and self._same_host(url):
+        if token is not None and own_host:
             # Never to a foreign host (a presigned S3 URL, a URL from a response body): the
             # access token opens the seller's account for an hour.
             headers["x-amz-access-token"] = token
-        headers.update(spec.headers or {})
+        if spec.headers:
+            headers.update(spec.headers)
         return httpx.Request(
             spec.method,
             url,
@@ -154,8 +97,8 @@ class SpApiProtocol:
         )
 
     def _same_host(self, url: str) -> bool:
-        target, own = httpx.URL(url), httpx.URL(self.endpoint)
-        return (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
+        target = httpx.URL(url)
+        return (target.scheme, target.host, target.port) == self._origin
 
     def error_for(self, response: httpx.Response) -> APIError | None:
         if response.status_code < 400:
