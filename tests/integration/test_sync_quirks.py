@@ -109,3 +109,36 @@ def test_duplicated_orders_across_pages_change_nothing(tmp_path: Path, api: str)
     assert found == mp.truth().buyer_cancel_requests
     keys = [(e.type, e.amazon_order_id, e.order_item_id) for e in events]
     assert len(keys) == len(set(keys))
+
+
+@pytest.mark.slow
+def test_answers_that_drip_one_byte_at_a_time_are_cut_off_and_retried(tmp_path: Path) -> None:
+    """A server that answers and then stalls cannot hold a sync: each attempt ends at the
+    request deadline and is retried, and the run completes with every request found.
+
+    (A 200 that sent one byte every 2 s once kept one request alive for over 150 s.)
+    """
+    from amzcancel.sandbox import SANDBOX_LWA_CREDENTIALS
+
+    mp = Marketplace(
+        seed=3,
+        orders=150,
+        clock=FakeClock(),
+        quirks=Quirks(drip_share=0.3, drip_seconds=0.05),
+    )
+    with mp.serve(port=0) as base_url:
+        sync = OrderSync(
+            store=tmp_path / "s.db",
+            credentials=SANDBOX_LWA_CREDENTIALS,
+            api="v0",
+            endpoint=base_url,
+            lwa_endpoint=f"{base_url}/auth/o2/token",
+            clock=mp.clock,
+            since=since(mp),  # type: ignore[arg-type]
+            client_options={"request_deadline": 1.0},
+        )
+        with sync:
+            result = sync.run_once()
+            found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
+    assert found == mp.truth().buyer_cancel_requests
+    assert result.requests > result.item_fetches + 2  # dripped attempts were retried

@@ -298,7 +298,7 @@ class Marketplace:
         with self._state.lock:
             self._catch_up()
             try:
-                return self._answer(route, request, request_id)
+                answer = self._answer(route, request, request_id)
             except Exception:
                 # A sandbox bug must look like an Amazon 500 to the client, not kill the server.
                 logger.exception("sandbox failed on %s %s", request.method, request.path)
@@ -308,6 +308,9 @@ class Marketplace:
                     "We encountered an internal error. Please try again.",
                     headers=[("x-amzn-RequestId", request_id)],
                 )
+        if route.api in ("spapi", "mws") and self._state.chance(self.quirks.drip_share):
+            answer.drip_seconds = self.quirks.drip_seconds  # the served sandbox trickles it
+        return answer
 
     def _route(self, request: SandboxRequest) -> Route | None:
         if request.path.rstrip("/") == "/auth/o2/token":

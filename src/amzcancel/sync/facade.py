@@ -49,6 +49,7 @@ from amzcancel.transport import (
     MARKETPLACE_REGIONS,
     AsyncMwsClient,
     AsyncSpApiClient,
+    ClientOptions,
     LwaCredentials,
     MwsCredentials,
     RateLimiter,
@@ -95,6 +96,9 @@ class OrderSync:
         clock: the clock for windows and pacing (tests: ``FakeClock``).
         transport: an httpx async transport (tests, the sandbox).
         on_progress: receives live counters during a run.
+        client_options: further options of the client (``timeout``, ``request_deadline``,
+            ``max_retries``, ``max_retry_seconds``, ``max_response_bytes``; see
+            :class:`~amzcancel.transport.ClientOptions`). Added in 0.2.0.
 
     Added in 0.1.0.
     """
@@ -118,6 +122,7 @@ class OrderSync:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
+        client_options: ClientOptions | None = None,
     ) -> None:
         if api not in ("auto", "2026", "v0", "mws"):
             raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
@@ -155,6 +160,11 @@ class OrderSync:
         self._lwa_endpoint = lwa_endpoint
         self._clock: Clock = clock
         self._transport = transport
+        options = dict(client_options or {})
+        for owned in ("clock", "rate_limiter"):
+            if owned in options:
+                raise ConfigError(f"client_options cannot set {owned}: pass it to OrderSync")
+        self._client_options = options
         # One limiter for every run, so pacing carries over between runs of run_forever.
         self._limiter = RateLimiter(clock=self._clock)
         self._connection: ClientHolder[AsyncMwsClient | AsyncSpApiClient] = ClientHolder()
@@ -232,6 +242,7 @@ class OrderSync:
     def _make_client(self) -> AsyncMwsClient | AsyncSpApiClient:
         credentials = self._resolved_credentials()
         common: dict[str, Any] = {
+            **self._client_options,
             "endpoint": self._endpoint,
             "region": self._region or Region.NA,
             "transport": self._transport,
