@@ -1,13 +1,13 @@
-"""Row codecs of the SQLite store: datetimes, money, events, pending requests.
+"""Row codecs shared by the SQL stores: datetimes as text, money, events, pending requests.
 
 Added in 0.1.0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from amzcancel.errors import StoreError
@@ -16,9 +16,7 @@ from amzcancel.sync._protocol import Event, EventType, PendingRequest
 
 __all__ = [
     "EVENT_COLUMNS",
-    "chunks",
     "event_from_row",
-    "fingerprint",
     "money",
     "parse_ts",
     "pending_for",
@@ -27,8 +25,6 @@ __all__ = [
 ]
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-# SQLite's default limit on host parameters is 999 on old builds; stay well below it.
-CHUNK_SIZE = 500
 EVENT_COLUMNS = (
     "id, type, account, amazon_order_id, order_item_id, reason, occurred_at, recorded_at, acked_at"
 )
@@ -51,17 +47,18 @@ def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
 
 
-def money(currency: str | None, amount: str | None) -> Money | None:
-    """A :class:`Money` from its two columns, or ``None`` when either is missing."""
+def money(currency: str | None, amount: Any) -> Money | None:
+    """A :class:`Money` from its two columns, or ``None`` when either is missing.
+
+    Built without re-validation: the columns were written from a validated :class:`Money`.
+    """
     if currency is None or amount is None:
         return None
-    return Money(currency_code=currency, amount=Decimal(amount))
-
-
-def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """``values`` in slices small enough for one ``IN (...)`` list."""
-    for start in range(0, len(values), CHUNK_SIZE):
-        yield values[start : start + CHUNK_SIZE]
+    try:
+        value = amount if isinstance(amount, Decimal) else Decimal(amount)
+    except (InvalidOperation, TypeError) as exc:
+        raise StoreError(f"stored amount {amount!r} is not a decimal") from exc
+    return Money.model_construct(currency_code=currency, amount=value)
 
 
 def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
@@ -89,18 +86,8 @@ def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
         )
 
 
-def fingerprint(
-    order: Order,
-) -> tuple[str, Money | None, tuple[tuple[Money | None, bool], ...]]:
-    """Everything a write would store, to skip writes that change nothing."""
-    return (
-        order.model_dump_json(),
-        order.order_total,
-        tuple((item.item_price, item.cancelled) for item in order.items),
-    )
-
-
-def event_from_row(row: tuple[Any, ...]) -> Event:
+def event_from_row(row: tuple[Any, ...], dt: Callable[[Any], datetime]) -> Event:
+    """An :class:`Event` from a row of :data:`EVENT_COLUMNS`; ``dt`` decodes the stamps."""
     event_id, kind, account, order_id, item_id, reason, occurred, recorded, acked = row
     return Event(
         id=event_id,
@@ -109,7 +96,7 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
         amazon_order_id=order_id,
         order_item_id=item_id,
         reason=reason,
-        occurred_at=parse_ts(occurred),
-        recorded_at=parse_ts(recorded),
+        occurred_at=dt(occurred),
+        recorded_at=dt(recorded),
         acked=acked is not None,
     )
