@@ -163,8 +163,10 @@ _OWN_TABLES = (
 
 def _version(conn: Any, label: str) -> int:
     """The schema version of the current schema (0: empty); refuses someone else's tables."""
-    if conn.execute("SELECT to_regclass('amzcancel_meta')").fetchone()[0] is None:
-        tables = [row[0] for row in conn.execute(_OWN_TABLES).fetchall()]
+    # information_schema reads the catalog through this statement's snapshot; to_regclass()
+    # could answer from a cache that has not seen another process's just-committed tables.
+    tables = [row[0] for row in conn.execute(_OWN_TABLES).fetchall()]
+    if "amzcancel_meta" not in tables:
         if tables:
             raise StoreError(
                 f"{label}: not an amzcancel store (it holds other tables: "
@@ -200,7 +202,10 @@ def migrate(
             ``create``.
     """
     latest = len(migrations)
-    start = _check(conn, label, latest)
+    with conn.transaction():
+        # Under the lock: another process may be creating the tables this very moment.
+        lock(conn)
+        start = _check(conn, label, latest)
     if start == 0 and not create:
         raise StoreError(f"{label}: no such store (no amzcancel tables)")
     for version in range(start, latest):

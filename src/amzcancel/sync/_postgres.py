@@ -227,9 +227,13 @@ class PostgresStore(SqlStore):
         return '"' + (self.schema or "") + '"'
 
     def _create_schema(self, schema: str) -> None:
-        with self._psycopg.connect(
-            self._dsn, autocommit=True, connect_timeout=max(int(self._timeout), 1)
-        ) as conn:
+        timeout = max(int(self._timeout), 1)
+        with (
+            self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=timeout) as conn,
+            conn.transaction(),
+        ):
+            # IF NOT EXISTS alone still races another process creating it: lock first.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key("schema"),))
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted_schema()}")
 
     def _scrub(self, text: str) -> str:
