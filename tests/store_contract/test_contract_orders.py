@@ -12,7 +12,7 @@ from store_helpers import KEY, OID, T0, T1, T2, item, kinds, order
 from amzcancel.clock import FakeClock
 from amzcancel.errors import StoreError
 from amzcancel.models import BuyerCancel, Money, OrderStatus, Source
-from amzcancel.sync import CursorKey, EventType, Store, _sql_apply
+from amzcancel.sync import CursorKey, EventType, Store, _sql_orders
 from amzcancel.sync._sqlstore import SqlStore
 
 # -- upserts and events ----------------------------------------------------------------------
@@ -260,13 +260,13 @@ def test_failure_mid_apply_persists_nothing(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure after the orders are written rolls back rows, events and the cursor."""
-    real_write = _sql_apply.write_items
+    real_write = _sql_orders.write_items
 
     def failing_write(*args: Any) -> None:
         real_write(*args)
         raise RuntimeError("disk I/O error")
 
-    monkeypatch.setattr(_sql_apply, "write_items", failing_write)
+    monkeypatch.setattr("amzcancel.sync._sql_apply.write_items", failing_write)
     page = [order(items=[item(requested=True)]), order("902-0000000-0000002")]
     with pytest.raises(RuntimeError, match="disk I/O error"):
         store.apply("sandbox", page, cursor=(KEY, T1))
@@ -274,7 +274,7 @@ def test_failure_mid_apply_persists_nothing(
     assert store.get_cursor(KEY) is None
     assert store.events(include_acked=True) == []
 
-    monkeypatch.setattr(_sql_apply, "write_items", real_write)
+    monkeypatch.setattr("amzcancel.sync._sql_apply.write_items", real_write)
     assert len(store.apply("sandbox", page, cursor=(KEY, T1))) == 1
     assert store.get_cursor(KEY) == T1
 

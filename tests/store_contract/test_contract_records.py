@@ -11,8 +11,7 @@ from store_helpers import KEY, T1, item, kinds, oid, order
 from amzcancel.clock import FakeClock
 from amzcancel.errors import StoreError
 from amzcancel.models import OrderStatus
-from amzcancel.sync import CancellationState, EventType, SetAside
-from amzcancel.sync import _sql_pending, _sqlstore
+from amzcancel.sync import CancellationState, EventType, SetAside, _sql_pending, _sqlstore
 from amzcancel.sync._sqlstore import SqlStore
 
 # -- set-aside orders ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import subprocess
@@ -18,8 +19,15 @@ from store_helpers import T0, item, oid, order
 
 from amzcancel.clock import FakeClock
 from amzcancel.errors import ConfigError, StoreError
-from amzcancel.sync import EventType, PostgresStore, SqliteStore, open_store, redact_dsn
-from amzcancel.sync import _pg_schema, _postgres
+from amzcancel.sync import (
+    EventType,
+    PostgresStore,
+    SqliteStore,
+    _pg_schema,
+    _postgres,
+    open_store,
+    redact_dsn,
+)
 
 _names = itertools.count(1)
 
@@ -54,7 +62,7 @@ def run_threads(count: int, target: Any) -> None:
         try:
             start.wait(timeout=60)
             target(n)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=body, args=(n,)) for n in range(count)]
@@ -252,7 +260,7 @@ def test_a_schema_with_other_tables_is_refused(pg_dsn: str, schema: str) -> None
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         conn.execute(f'CREATE TABLE "{schema}".invoices (id int)')
-    with pytest.raises(StoreError, match="not an amzcancel store .*invoices"):
+    with pytest.raises(StoreError, match=r"not an amzcancel store .*invoices"):
         PostgresStore(pg_dsn, schema=schema)
 
 
@@ -279,7 +287,7 @@ def test_each_migration_commits_with_its_version(
         return original(conn, **{**kw, "migrations": steps})
 
     monkeypatch.setattr(_postgres, "migrate", migrate)
-    with pytest.raises(StoreError, match="syntax error|type"):
+    with pytest.raises(StoreError, match=r"syntax error|type"):
         PostgresStore(pg_dsn, schema=schema)
     import psycopg
 
@@ -369,14 +377,14 @@ def test_missing_psycopg_is_a_config_error_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without psycopg, asking for a PostgreSQL store says how to install it."""
-    real = _postgres.importlib.import_module
+    real = importlib.import_module
 
     def no_psycopg(name: str, *args: Any) -> Any:
         if name.startswith("psycopg"):
             raise ImportError(f"No module named {name!r}")
         return real(name, *args)
 
-    monkeypatch.setattr(_postgres.importlib, "import_module", no_psycopg)
+    monkeypatch.setattr(importlib, "import_module", no_psycopg)
     with pytest.raises(ConfigError, match=r"pip install 'amzcancel\[postgres\]'"):
         open_store("postgresql://app@127.0.0.1/amz")
 

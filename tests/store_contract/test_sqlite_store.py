@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,3 +252,125 @@ def test_sigkill_mid_apply_leaves_a_consistent_store(db_path: Path) -> None:
     for pages in (3, 7, 5):
         done = max(done, _run_and_kill(db_path, pages))
         _assert_consistent(db_path, done)
+
+
+# -- refusing what is not ours ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [-1, -(2**31)])
+def test_negative_user_version_is_not_a_store(db_path: Path, version: int) -> None:
+    """A foreign (negative) PRAGMA user_version is refused, naming the file, untouched."""
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"amzcancel\.db: not an amzcancel store \(schema version"):
+        SqliteStore(db_path)
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_known_version_without_our_tables_is_not_a_store(db_path: Path) -> None:
+    """Another application's file that happens to set user_version = 1 is refused."""
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not an amzcancel store"):
+        SqliteStore(db_path)
+
+
+def test_a_version_2_store_is_migrated_with_its_data(db_path: Path) -> None:
+    """A store written by 0.1 (schema 2, JSON docs) reads back the same after migrating."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    migrate(conn, path="old", migrations=MIGRATIONS[:2])
+    conn.execute(
+        "INSERT INTO orders VALUES ('a', ?, 'ATVPDKIKX0DER', 'Unshipped', 'MFN', NULL,"
+        " '2026-11-20T08:00:00.000000Z', 'spapi-v0', 1, ?, NULL, NULL,"
+        " '2026-11-21T08:00:00.000000Z')",
+        (OID, order(items=[]).model_dump_json(exclude={"items"})),
+    )
+    requested = item(requested=True, reason="r", ordered=3, shipped=1)
+    conn.execute(
+        "INSERT INTO items VALUES ('a', ?, ?, 0, 'SKU-58', 1, 'r', ?, NULL, NULL, 0)",
+        (OID, requested.order_item_id, requested.model_dump_json()),
+    )
+    conn.close()
+    with SqliteStore(db_path) as store:
+        loaded = store.get_order("a", OID)
+        assert loaded is not None
+        assert loaded.items == [requested]
+        assert loaded.status.value == "Unshipped"  # type: ignore[union-attr]
+        assert store.stored_update_dates("a", [OID]) == {OID: datetime(2026, 11, 20, 8, tzinfo=UTC)}
+        assert [p.order_item_id for p in store.pending_requests()] == [requested.order_item_id]
+
+
+# -- read-only use ---------------------------------------------------------------------------
+
+
+def _read_as_another_user(path: Path) -> list[str]:
+    """What a reader who cannot write ``path`` gets (run as nobody when we are root).
+
+    Forked, not spawned: the interpreter may live where nobody cannot execute it.
+    """
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        lines: list[str] = []
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                nobody = pwd.getpwnam("nobody")
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+            with SqliteStore(path, create=False) as store:
+                lines.append(f"{len(store.pending_requests())} {store.read_only}")
+                try:
+                    store.apply("a", [order("902-0000000-0000077")])
+                except StoreError as exc:
+                    lines.append(f"refused: {exc}")
+        except BaseException as exc:
+            lines.append(f"error: {exc!r}")
+        finally:
+            os.write(write_end, "\n".join(lines).encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        output = pipe.read()
+    os.waitpid(pid, 0)
+    return output.splitlines()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory another user can read (tmp_path is private to root's test run)."""
+    folder = Path(tempfile.mkdtemp(prefix="amzcancel-ro-"))
+    folder.chmod(0o755)
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("wal_left", [False, True], ids=["checkpointed", "wal-files-left"])
+def test_a_store_in_a_read_only_directory_is_readable(shared_dir: Path, wal_left: bool) -> None:
+    """`amzcancel pending` as a user who may not write the store or its directory: the
+    requests are listed (read-only, immutable if need be) and a write is a StoreError."""
+    path = shared_dir / "amzcancel.db"
+    writer = SqliteStore(path)
+    writer.apply("a", [order(items=[item(requested=True)])])
+    if not wal_left:
+        writer.close()
+    for side in shared_dir.iterdir():
+        side.chmod(0o444)
+    shared_dir.chmod(0o555)
+    try:
+        lines = _read_as_another_user(path)
+    finally:
+        writer.close()
+    assert lines[0] == "1 True", lines
+    assert lines[1].startswith("refused:")
+    assert "open read-only" in lines[1]
