@@ -55,6 +55,12 @@ BENCHMARKS = (
         full=((),),
     ),
     Benchmark(
+        "store",
+        "bench_store.py",
+        smoke=("--orders", "200", "--repeat", "1"),
+        full=((),),
+    ),
+    Benchmark(
         "multipath",
         "bench_multipath.py",
         smoke=("--orders", "20", "--speed", "5000", "--single", ""),
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, sync, multipath)",
+        help="run only these (parse, pacing, sync, store, multipath)",
     )
     args = parser.parse_args(argv)
     status = 0

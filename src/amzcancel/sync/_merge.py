@@ -41,6 +41,7 @@ _ITEM_FIELDS = tuple(
     for name in OrderItem.model_fields
     if name not in {"order_item_id", "buyer_cancel", "cancelled"}
 )
+_NOT_REQUESTED = BuyerCancel()  # built once: a model per item per apply showed in profiles
 _STATUS_EVENTS = {
     OrderStatus.CANCELED: EventType.ORDER_CANCELED,
     OrderStatus.SHIPPED: EventType.ORDER_SHIPPED,
@@ -58,11 +59,9 @@ class Change:
 
 def _prefer(primary: Any, secondary: Any, names: tuple[str, ...]) -> dict[str, Any]:
     """Field values from ``primary``, falling back to ``secondary`` where ``primary`` is None."""
-    values = {}
-    for name in names:
-        value = getattr(primary, name)
-        values[name] = getattr(secondary, name) if value is None else value
-    return values
+    # Through __dict__: this runs for every order and item of every sync.
+    first, second = primary.__dict__, secondary.__dict__
+    return {name: second[name] if first[name] is None else first[name] for name in names}
 
 
 @dataclass(frozen=True)
@@ -105,15 +104,28 @@ def _merge_item(
 ) -> OrderItem:
     primary, secondary = (incoming, stored) if authoritative else (stored, incoming)
     values = _prefer(primary, secondary, _ITEM_FIELDS)
-    values["buyer_cancel"] = _merge_cancel(
+    cancel = _merge_cancel(
         stored.buyer_cancel,
         incoming.buyer_cancel,
         authoritative=authoritative,
         may_withdraw=may_withdraw,
     )
     # An executed cancellation is never undone, and most sources cannot tell of it at all.
-    values["cancelled"] = stored.cancelled or incoming.cancelled
+    cancelled = stored.cancelled or incoming.cancelled
+    if (
+        cancel is incoming.buyer_cancel
+        and cancelled == incoming.cancelled
+        and _all_from(values, incoming)
+    ):
+        return incoming  # every value is the incoming one: no copy to build
+    values["buyer_cancel"], values["cancelled"] = cancel, cancelled
     return stored.model_copy(update=values)
+
+
+def _all_from(values: dict[str, Any], model: Any) -> bool:
+    """Whether every value in ``values`` is ``model``'s own (the merge changed nothing)."""
+    own = model.__dict__
+    return all(value is own[name] for name, value in values.items())
 
 
 def merge_order(
@@ -175,10 +187,17 @@ def merge(
             item = _merge_item(item, new, authoritative=authoritative, may_withdraw=may_withdraw)
         items.append(item)
     items.extend(incoming_items.values())
-    values["items"] = items
     fresh: datetime | None = stored_date
     if authoritative and new_freshness is not None:
         fresh = new_freshness if stored_date is None else max(new_freshness, stored_date)
+    if (
+        values["source"] is incoming.source
+        and len(items) == len(incoming.items)
+        and all(a is b for a, b in zip(items, incoming.items, strict=True))
+        and _all_from(values, incoming)
+    ):
+        return Merge(incoming, fresh, authoritative)  # the incoming order as it came
+    values["items"] = items
     return Merge(stored.model_copy(update=values), fresh, authoritative)
 
 
@@ -187,7 +206,7 @@ def changes(stored: Order | None, merged: Order) -> list[Change]:
     before = {} if stored is None else {i.order_item_id: i.buyer_cancel for i in stored.items}
     result: list[Change] = []
     for item in merged.items:
-        was = before.get(item.order_item_id, BuyerCancel()).requested
+        was = before.get(item.order_item_id, _NOT_REQUESTED).requested
         now = item.buyer_cancel.requested
         if now and not was:
             result.append(

@@ -8,14 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from amzcancel.errors import StoreError
-from amzcancel.models import Money, Order
+from amzcancel.models import BuyerCancel, Money, Order
 from amzcancel.sync._protocol import Event, EventType, PendingRequest
 
 __all__ = [
     "EVENT_COLUMNS",
+    "buyer_cancel",
     "event_from_row",
     "money",
     "parse_ts",
@@ -24,17 +28,23 @@ __all__ = [
     "ts_or_none",
 ]
 
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_TS_LENGTH = len("2026-11-20T08:00:00.000000Z")
 EVENT_COLUMNS = (
     "id, type, account, amazon_order_id, order_item_id, reason, occurred_at, recorded_at, acked_at"
 )
 
 
 def ts(value: datetime) -> str:
-    """Fixed-width UTC text, so stored stamps sort like time; naive datetimes are refused."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise StoreError(f"datetime {value.isoformat()} must be timezone-aware")
-    return value.astimezone(UTC).strftime(_TS_FORMAT)
+    """Fixed-width UTC text, so stored stamps sort like time; naive datetimes are refused.
+
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, the same text ``strftime(_TS_FORMAT)`` writes, built by
+    ``isoformat`` (several times faster, and it pads years below 1000 as the format needs).
+    """
+    if value.tzinfo is not UTC:  # validated models hold UTC already: skip the conversion
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise StoreError(f"datetime {value.isoformat()} must be timezone-aware")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def ts_or_none(value: datetime | None) -> str | None:
@@ -44,21 +54,56 @@ def ts_or_none(value: datetime | None) -> str | None:
 
 def parse_ts(text: str) -> datetime:
     """The aware UTC datetime written by :func:`ts`."""
-    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+    if not isinstance(text, str) or len(text) != _TS_LENGTH or text[-1] != "Z":
+        raise StoreError(f"stored time {text!r} is not in the store's format")
+    # fromisoformat (which reads the Z as UTC) is ~30 times faster than strptime; the length
+    # check keeps it to the one format ts() writes.
+    return datetime.fromisoformat(text)
 
 
 def money(currency: str | None, amount: Any) -> Money | None:
     """A :class:`Money` from its two columns, or ``None`` when either is missing.
 
-    Built without re-validation: the columns were written from a validated :class:`Money`.
+    Shared: Money is frozen, and a store holds few distinct prices.
     """
     if currency is None or amount is None:
         return None
+    return _money(currency, amount if isinstance(amount, str) else str(amount))
+
+
+@lru_cache(maxsize=4096)
+def _money(currency: str, amount: str) -> Money:
     try:
-        value = amount if isinstance(amount, Decimal) else Decimal(amount)
-    except (InvalidOperation, TypeError) as exc:
+        value = Decimal(amount)
+    except (InvalidOperation, ValueError) as exc:
         raise StoreError(f"stored amount {amount!r} is not a decimal") from exc
-    return Money.model_construct(currency_code=currency, amount=value)
+    return Money(currency_code=currency, amount=value)
+
+
+def trusted(model: type[_M], values: dict[str, Any]) -> _M:
+    """An instance of ``model`` holding ``values``, without validating them.
+
+    Only for the store's own rows, written from validated instances and decoded into the
+    exact types (enums, aware UTC datetimes, Decimals) by the caller: pydantic's validation
+    (and its ``model_construct``) costs more than the rest of reading an item back. ``values``
+    must name every field.
+    """
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+_set = object.__setattr__
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@lru_cache(maxsize=4096)
+def buyer_cancel(requested: bool, reason: str | None) -> BuyerCancel:
+    """A stored buyer-cancel flag and reason, shared (BuyerCancel is frozen)."""
+    return BuyerCancel(requested=requested, reason=reason)
 
 
 def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
