@@ -6,10 +6,12 @@ names a server, in a schema of its own that is dropped afterwards) it applies a 
 backlog in batches of 50 orders (the engine's batch size), four times:
 
 - ``insert``: every order is new;
-- ``update-changed``: every order again, newer, with its status and one item's buyer-cancel
-  flag changed (the steady-state path of a sync that finds changes; one event per order);
+- ``update-changed``: every order again, newer, with a new status, and a buyer request on
+  the half that had none (the steady-state path of a sync that finds changes; as many events
+  as the insert);
 - ``update-unchanged``: the same orders once more (a rerun, an overlapping window);
-- ``update-every-column``: newer again, every column of every item changed (the worst case).
+- ``update-every-column``: newer again, every column of every item changed and every request
+  withdrawn (the worst case; one event per order).
 
 It prints the client's CPU seconds per 1,000 orders for each (``time.process_time``: the
 Python work the store does, which is what the update path used to waste; PostgreSQL's own
@@ -48,16 +50,18 @@ BASE = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def make_orders(first: int, count: int, *, round_: int) -> list[Order]:
-    """Orders ``first`` .. ``first + count - 1``, three items each.
+    """Orders ``first`` .. ``first + count - 1``, three items each, as round ``round_`` sees them.
 
-    Round 0 is the backlog. Round 1 is each order's next state as a sync sees it: a newer
-    LastUpdateDate, a new status, and the first item's buyer-cancel flag flipped (every order
-    fires one event). Round 2 changes every column of every item as well (the worst case).
+    Round 0 is the backlog: every other order arrives with a buyer request on its first item.
+    Round 1 is each order's next state as a sync sees it: a newer LastUpdateDate, a new
+    status, and the other half of the orders now requested too (as many events as round 0,
+    so the two compare the write paths, not the event counts). Round 2 changes every column of
+    every item and withdraws every request (the worst case: one event per order).
     """
     status = OrderStatus.UNSHIPPED if round_ == 0 else OrderStatus.PARTIALLY_SHIPPED
     orders = []
     for n in range(first, first + count):
-        flip = (n + min(round_, 1)) % 2 == 0
+        requested = {0: n % 2 == 0, 1: True, 2: False}[round_]
         items = [
             OrderItem(
                 order_item_id=f"{n:07d}{k}",
@@ -67,8 +71,8 @@ def make_orders(first: int, count: int, *, round_: int) -> list[Order]:
                 quantity_ordered=1 + k,
                 quantity_shipped=1 if round_ == 2 else 0,
                 buyer_cancel=BuyerCancel(
-                    requested=k == 0 and flip,
-                    reason="Found cheaper" if k == 0 and flip else None,
+                    requested=k == 0 and requested,
+                    reason="Found cheaper" if k == 0 and requested else None,
                 ),
                 item_price=Money(currency_code="USD", amount=Decimal("9.99") + k + round_ // 2),
             )

@@ -96,8 +96,9 @@ def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[
     paths = {row[1]: row for row in rows if row[0] == "sqlite"}
     assert set(paths) == {"insert", "update-changed", "update-unchanged", "update-every-column"}
     assert paths["insert"][-1] == "100"  # half the new orders arrive requested
-    assert paths["update-changed"][-1] == "200"  # every order's flag flips once
+    assert paths["update-changed"][-1] == "100"  # the other half requested now
     assert paths["update-unchanged"][-1] == "0"
+    assert paths["update-every-column"][-1] == "200"  # every request withdrawn
 
 
 def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from amzcancel.models import BuyerCancel, Order, OrderItem, OrderStatus
@@ -41,6 +42,7 @@ _ITEM_FIELDS = tuple(
     for name in OrderItem.model_fields
     if name not in {"order_item_id", "buyer_cancel", "cancelled"}
 )
+_item_values = itemgetter(*_ITEM_FIELDS)
 _NOT_REQUESTED = BuyerCancel()  # built once: a model per item per apply showed in profiles
 _STATUS_EVENTS = {
     OrderStatus.CANCELED: EventType.ORDER_CANCELED,
@@ -102,8 +104,6 @@ def _merge_cancel(
 def _merge_item(
     stored: OrderItem, incoming: OrderItem, *, authoritative: bool, may_withdraw: bool
 ) -> OrderItem:
-    primary, secondary = (incoming, stored) if authoritative else (stored, incoming)
-    values = _prefer(primary, secondary, _ITEM_FIELDS)
     cancel = _merge_cancel(
         stored.buyer_cancel,
         incoming.buyer_cancel,
@@ -112,12 +112,13 @@ def _merge_item(
     )
     # An executed cancellation is never undone, and most sources cannot tell of it at all.
     cancelled = stored.cancelled or incoming.cancelled
-    if (
-        cancel is incoming.buyer_cancel
-        and cancelled == incoming.cancelled
-        and _all_from(values, incoming)
-    ):
-        return incoming  # every value is the incoming one: no copy to build
+    same_flags = cancel is incoming.buyer_cancel and cancelled == incoming.cancelled
+    if authoritative and same_flags and None not in _item_values(incoming.__dict__):
+        return incoming  # authoritative and complete: every value is the incoming one
+    primary, secondary = (incoming, stored) if authoritative else (stored, incoming)
+    values = _prefer(primary, secondary, _ITEM_FIELDS)
+    if same_flags and _all_from(values, incoming):
+        return incoming  # no copy to build
     values["buyer_cancel"], values["cancelled"] = cancel, cancelled
     return stored.model_copy(update=values)
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from amzcancel.errors import LeaseLost, StoreError
 from amzcancel.models import Order
@@ -118,12 +120,15 @@ def _update_set_aside(
 class _Batch:
     """The rows one apply writes, collected so each table gets one bulk upsert."""
 
-    def __init__(self, tx: Tx, account: str, stored: dict[str, StoredOrder]) -> None:
-        self.tx, self.account, self.stored = tx, account, stored
+    def __init__(
+        self, tx: Tx, account: str, stored: dict[str, StoredOrder], copies: Counter[str]
+    ) -> None:
+        self.tx, self.account, self.stored, self.copies = tx, account, stored, copies
         self.orders: dict[str, Row] = {}
         self.items: dict[tuple[str, str], Row] = {}
         self.fresher: dict[str, datetime] = {}
         self.changes: list[tuple[Order, Change]] = []
+        self._stamp: Any = None
 
     def add(self, incoming: Order, now: datetime) -> None:
         tx, oid = self.tx, incoming.amazon_order_id
@@ -160,7 +165,7 @@ class _Batch:
             oid,
             *values,
             has_items,
-            tx.ts(now),
+            self.stamp(now),
             tx.ts_or_none(result.freshness),
         )
         for item_id, row in changed:
@@ -168,9 +173,17 @@ class _Batch:
         self.fresher.pop(oid, None)
         before = None if current is None else current.order
         self.changes.extend((merged, change) for change in changes(before, merged))
-        self.stored[oid] = StoredOrder(
-            merged, values, result.freshness, has_items, {**known, **dict(changed)}
-        )
+        if self.copies[oid] > 1:  # another copy of this order follows in the batch
+            self.copies[oid] -= 1
+            self.stored[oid] = StoredOrder(
+                merged, values, result.freshness, has_items, {**known, **dict(changed)}
+            )
+
+    def stamp(self, now: datetime) -> Any:
+        """``now`` as stored (one conversion per batch: every row carries the same time)."""
+        if self._stamp is None:
+            self._stamp = self.tx.ts(now)
+        return self._stamp
 
     def write(self) -> None:
         write_orders(self.tx, list(self.orders.values()))
@@ -197,8 +210,9 @@ def apply_orders(
     if dedupe_key is not None and _seen(tx, account, dedupe_key):
         _log.debug("account %s: %s already applied, skipped", account, dedupe_key)
         return []
-    ids = list(dict.fromkeys(order.amazon_order_id for order in orders))
-    batch = _Batch(tx, account, load_orders(tx, account, ids) if ids else {})
+    copies = Counter(order.amazon_order_id for order in orders)
+    ids = list(copies)
+    batch = _Batch(tx, account, load_orders(tx, account, ids) if ids else {}, copies)
     for incoming in orders:
         if incoming.last_update_date is not None and incoming.last_update_date > now:
             warn_future(account, incoming, now)
