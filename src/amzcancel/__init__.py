@@ -48,7 +48,16 @@ if typing.TYPE_CHECKING:
         approve_cancellation,
         recommended_reason,
     )
-    from amzcancel.sync import Event, EventType, OrderSync, SqliteStore, Store, SyncResult
+    from amzcancel.sync import (
+        Event,
+        EventType,
+        OrderSync,
+        PostgresStore,
+        SqliteStore,
+        Store,
+        SyncResult,
+        open_store,
+    )
     from amzcancel.transport import (
         AsyncMwsClient,
         AsyncSpApiClient,
@@ -70,6 +79,7 @@ _LAZY: dict[str, str] = {
     "MwsClient": "amzcancel.transport",
     "MwsCredentials": "amzcancel.transport",
     "OrderSync": "amzcancel.sync",
+    "PostgresStore": "amzcancel.sync",
     "RateLimiter": "amzcancel.transport",
     "ReasonVerdict": "amzcancel.policy",
     "SpApiClient": "amzcancel.transport",
@@ -79,6 +89,7 @@ _LAZY: dict[str, str] = {
     "TransportStats": "amzcancel.transport",
     "allowed_cancel_reasons": "amzcancel.policy",
     "approve_cancellation": "amzcancel.policy",
+    "open_store": "amzcancel.sync",
     "recommended_reason": "amzcancel.policy",
 }
 
@@ -131,6 +142,7 @@ __all__ = [
     "OrdersPage",
     "ParseError",
     "PolicyViolation",
+    "PostgresStore",
     "RateLimiter",
     "ReasonVerdict",
     "RequestTimeout",
@@ -148,5 +160,6 @@ __all__ = [
     "__version__",
     "allowed_cancel_reasons",
     "approve_cancellation",
+    "open_store",
     "recommended_reason",
 ]

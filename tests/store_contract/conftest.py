@@ -16,20 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from store_helpers import real_now
+from store_helpers import PG_DSN, PG_SKIP, real_now
 
 from amzcancel.clock import FakeClock
 from amzcancel.sync import PostgresStore, SqliteStore
 from amzcancel.sync._sqlstore import SqlStore
 
-# Read once at import: the suite's autouse fixture hides AMZCANCEL_* variables from tests.
-PG_DSN = os.environ.get("AMZCANCEL_TEST_POSTGRES", "")
-PG_SKIP = (
-    'PostgreSQL store tests need a server: run `eval "$(bash .ci/postgres.sh start)"` '
-    "(starts one on 127.0.0.1:54329 and exports AMZCANCEL_TEST_POSTGRES="
-    "postgresql://postgres@127.0.0.1:54329/postgres), then pytest again; "
-    "`bash .ci/postgres.sh stop` removes it"
-)
 _schemas = itertools.count(1)
 
 StoreFactory = Callable[..., SqlStore]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from amzcancel.models import (
@@ -14,6 +15,15 @@ from amzcancel.models import (
     Source,
 )
 from amzcancel.sync import CursorKey, Event, EventType
+
+# Read once at import: the suite's autouse fixture hides AMZCANCEL_* variables from tests.
+PG_DSN = os.environ.get("AMZCANCEL_TEST_POSTGRES", "")
+PG_SKIP = (
+    'PostgreSQL store tests need a server: run `eval "$(bash .ci/postgres.sh start)"` '
+    "(starts one on 127.0.0.1:54329 and exports AMZCANCEL_TEST_POSTGRES="
+    "postgresql://postgres@127.0.0.1:54329/postgres), then pytest again; "
+    "`bash .ci/postgres.sh stop` removes it"
+)
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)

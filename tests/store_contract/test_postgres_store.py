@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_helpers import T0, item, oid, order
+from store_helpers import PG_SKIP, T0, item, oid, order
 
 from amzcancel.clock import FakeClock
 from amzcancel.errors import ConfigError, StoreError
@@ -417,3 +417,19 @@ def test_open_store_picks_the_backend_by_url(
         assert isinstance(pg_store, PostgresStore)
     with open_store("postgres://" + url.split("://", 1)[1]) as alias_store:
         assert isinstance(alias_store, PostgresStore)
+
+
+def test_ci_runs_the_store_tests_against_a_real_postgres() -> None:
+    """CI starts the throwaway server (exporting the DSN) before the README's test command and
+    stops it on exit; the skip message names the same script."""
+    root = Path(__file__).resolve().parents[2]
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    start = ci.index('eval "$(bash .ci/postgres.sh start)"')
+    trap = ci.index("trap 'bash .ci/postgres.sh stop' EXIT")
+    test = next(i for i, line in enumerate(ci) if line.startswith("pip install -e"))
+    assert trap < start < test
+    script = (root / ".ci" / "postgres.sh").read_text(encoding="utf-8")
+    assert "export AMZCANCEL_TEST_POSTGRES=" in script
+    assert "runuser -u postgres" in script
+    assert "apt-get install" in script
+    assert ".ci/postgres.sh start" in PG_SKIP

@@ -24,10 +24,9 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from amzcancel.models import BuyerCancel, Order, OrderItem, OrderStatus
 from amzcancel.sync._protocol import EventType
@@ -50,9 +49,11 @@ _STATUS_EVENTS = {
 }
 
 
-@dataclass(frozen=True)
-class Change:
-    """One event a merge causes, before the store gives it an id."""
+class Change(NamedTuple):
+    """One event a merge causes, before the store gives it an id.
+
+    A named tuple, not a frozen dataclass: one is made per event, and tuples are built faster.
+    """
 
     type: EventType
     order_item_id: str | None = None
@@ -66,9 +67,8 @@ def _prefer(primary: Any, secondary: Any, names: tuple[str, ...]) -> dict[str, A
     return {name: second[name] if first[name] is None else first[name] for name in names}
 
 
-@dataclass(frozen=True)
-class Merge:
-    """The outcome of merging an incoming order into the stored one."""
+class Merge(NamedTuple):
+    """The outcome of merging an incoming order into the stored one (one per order applied)."""
 
     order: Order
     """The order to store."""

@@ -84,7 +84,7 @@ _UPSERT_ORDER = _upsert(
 _UPSERT_ITEM = _upsert("items", ("account", "amazon_order_id", "order_item_id"), ITEM_COLUMNS)
 
 
-@dataclass
+@dataclass(slots=True)
 class StoredOrder:
     """An order as stored: the model, and its rows as the database returned them."""
 
@@ -209,12 +209,15 @@ def load_orders(tx: Tx, account: str, order_ids: Sequence[str]) -> dict[str, Sto
             values, fresh, has_items = row[1:9], row[9], row[10]
             own = items.get(order_id, [])
             own.sort(key=_position)  # the key order is by item id; the order's is by position
+            stored_items = {r[1]: r[2:] for r in own}
             try:
-                order = _order_from(tx, order_id, values, [_item_from(r[1], r[2:]) for r in own])
+                order = _order_from(
+                    tx, order_id, values, [_item_from(i, r) for i, r in stored_items.items()]
+                )
             except (ValueError, TypeError) as exc:
                 raise StoreError(f"stored order {order_id} ({account}) is corrupt: {exc}") from exc
             found[order_id] = StoredOrder(
-                order, values, tx.dt_or_none(fresh), bool(has_items), {r[1]: r[2:] for r in own}
+                order, values, tx.dt_or_none(fresh), bool(has_items), stored_items
             )
     return found
 
