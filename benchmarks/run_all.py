@@ -61,6 +61,12 @@ BENCHMARKS = (
         full=((),),
     ),
     Benchmark(
+        "store",
+        "bench_store.py",
+        smoke=("--orders", "200", "--repeat", "1"),
+        full=((),),
+    ),
+    Benchmark(
         "multipath",
         "bench_multipath.py",
         smoke=("--orders", "20", "--speed", "5000", "--single", ""),
@@ -86,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, client, sync, multipath)",
+        help="run only these (parse, pacing, client, sync, store, multipath)",
     )
     args = parser.parse_args(argv)
     status = 0

@@ -19,6 +19,7 @@ if typing.TYPE_CHECKING:
         ConfigError,
         ConnectionFailed,
         InvalidInputError,
+        LeaseLost,
         NotFoundError,
         ParseError,
         PolicyViolation,
@@ -47,7 +48,16 @@ if typing.TYPE_CHECKING:
         approve_cancellation,
         recommended_reason,
     )
-    from amzcancel.sync import Event, EventType, OrderSync, SqliteStore, Store, SyncResult
+    from amzcancel.sync import (
+        Event,
+        EventType,
+        OrderSync,
+        PostgresStore,
+        SqliteStore,
+        Store,
+        SyncResult,
+        open_store,
+    )
     from amzcancel.transport import (
         AsyncMwsClient,
         AsyncSpApiClient,
@@ -66,6 +76,7 @@ _ERRORS = (
     "ConfigError",
     "ConnectionFailed",
     "InvalidInputError",
+    "LeaseLost",
     "NotFoundError",
     "ParseError",
     "PolicyViolation",
@@ -100,6 +111,7 @@ _LAZY: dict[str, str] = {
     "MwsClient": "amzcancel.transport",
     "MwsCredentials": "amzcancel.transport",
     "OrderSync": "amzcancel.sync",
+    "PostgresStore": "amzcancel.sync",
     "RateLimiter": "amzcancel.transport",
     "ReasonVerdict": "amzcancel.policy",
     "SpApiClient": "amzcancel.transport",
@@ -109,6 +121,7 @@ _LAZY: dict[str, str] = {
     "TransportStats": "amzcancel.transport",
     "allowed_cancel_reasons": "amzcancel.policy",
     "approve_cancellation": "amzcancel.policy",
+    "open_store": "amzcancel.sync",
     "recommended_reason": "amzcancel.policy",
 }
 
@@ -152,6 +165,7 @@ __all__ = [
     "FulfillmentChannel",
     "InvalidInputError",
     "ItemsPage",
+    "LeaseLost",
     "LwaCredentials",
     "Money",
     "MwsClient",
@@ -164,6 +178,7 @@ __all__ = [
     "OrdersPage",
     "ParseError",
     "PolicyViolation",
+    "PostgresStore",
     "RateLimiter",
     "ReasonVerdict",
     "RequestTimeout",
@@ -181,5 +196,6 @@ __all__ = [
     "__version__",
     "allowed_cancel_reasons",
     "approve_cancellation",
+    "open_store",
     "recommended_reason",
 ]

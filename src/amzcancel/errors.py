@@ -16,7 +16,8 @@ catch that one class and know it never swallows a programming error::
     │   ├── NotFoundError      404
     │   ├── ServerError        5xx
     │   └── ThrottledError     429, MWS RequestThrottled/QuotaExceeded
-    ├── StoreError             SQLite / migrations
+    ├── StoreError             SQLite / PostgreSQL / migrations
+    │   └── LeaseLost          a fenced write whose account lease another worker holds now
     └── PolicyViolation        a cancel reason the policy forbids
 
 Messages never contain secrets: credentials are redacted before they reach an exception. Nor
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigError",
     "ConnectionFailed",
     "InvalidInputError",
+    "LeaseLost",
     "NotFoundError",
     "ParseError",
     "PolicyViolation",
@@ -258,7 +260,17 @@ class ThrottledError(APIError):
 
 
 class StoreError(AmzCancelError):
-    """The local store failed (SQLite error, unknown schema version, corrupt row)."""
+    """The store failed (SQLite or PostgreSQL error, unknown schema version, corrupt row)."""
+
+
+class LeaseLost(StoreError):
+    """A write fenced with a lease found the account's lease no longer held by that lease.
+
+    Another worker claimed the account (its lease had expired), so nothing was written: the
+    worker must stop syncing that account.
+
+    Added in 0.2.0.
+    """
 
 
 class PolicyViolation(AmzCancelError):

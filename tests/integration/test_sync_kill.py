@@ -76,6 +76,16 @@ class KillSwitch:
         return self._answer(request)
 
 
+def finish(proc: subprocess.Popen[bytes], timeout: float = 120) -> tuple[bytes, bytes]:
+    """Wait for a sync; one that hangs fails the test with what it last printed."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"the sync did not end in {timeout:.0f} s; its stderr ended:\n{err[-3000:]!r}")
+
+
 def sandbox_env() -> dict[str, str]:
     """The environment with the sandbox's LWA credentials, as a user would export them."""
     env = dict(os.environ)
@@ -119,7 +129,7 @@ def test_sigkill_at_random_points_then_rerun_ends_with_the_truth(
                 command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
             switch.arm(proc.pid, after)
-            proc.communicate(timeout=120)
+            finish(proc)
             switch.disarm()
             if switch.killed.is_set():
                 assert proc.returncode == -signal.SIGKILL

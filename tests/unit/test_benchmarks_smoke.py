@@ -100,6 +100,17 @@ def test_sync_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[s
     assert all(run[-1] == "True" for run in runs)
 
 
+def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_store.py measures the four write paths and the events they append."""
+    rows = [line.split() for line in _run(smoke_runs, "store").splitlines()[1:]]
+    paths = {row[1]: row for row in rows if row[0] == "sqlite"}
+    assert set(paths) == {"insert", "update-changed", "update-unchanged", "update-every-column"}
+    assert paths["insert"][-1] == "100"  # half the new orders arrive requested
+    assert paths["update-changed"][-1] == "100"  # the other half requested now
+    assert paths["update-unchanged"][-1] == "0"
+    assert paths["update-every-column"][-1] == "200"  # every request withdrawn
+
+
 def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_multipath.py completes a multi-path sync of a small backlog."""
     assert _run(smoke_runs, "multipath").strip()

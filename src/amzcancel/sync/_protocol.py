@@ -1,16 +1,18 @@
 """The store interface the sync engine writes through, and the types it speaks.
 
-:class:`Store` is deliberately narrow: a cursor per (account, API, marketplace set), idempotent
-order upserts that return the events they caused, and an append-only event log (outbox) the ERP
-reads and acknowledges. :class:`~amzcancel.sync.store.SqliteStore` implements it; a PostgreSQL
-store can follow without the engine changing (see ``docs/store-and-events.md``).
+:class:`Store` holds a cursor per (account, API, marketplace set), idempotent order upserts
+that return the events they caused, and an append-only event log (outbox) the ERP reads and
+acknowledges. Protocol v2 adds what many workers sharing one database need: orders set aside
+for a retry, deduplicated notifications, leases with fencing, run status, cancellations in
+flight and streaming reads. :class:`~amzcancel.sync.store.SqliteStore` and
+:class:`~amzcancel.sync.PostgresStore` implement it (see ``docs/store-and-events.md``).
 
-Added in 0.1.0.
+Added in 0.1.0; version 2 in 0.2.0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,8 +23,28 @@ from pydantic import BaseModel, ConfigDict
 
 from amzcancel.errors import StoreError
 from amzcancel.models import FulfillmentChannel, Order, OrderItem, OrderStatus, UtcDateTime
+from amzcancel.sync._records import (
+    AccountStatus,
+    CancellationRecord,
+    CancellationState,
+    Lease,
+    SetAside,
+    SetAsideOrder,
+)
 
-__all__ = ["CursorKey", "Event", "EventType", "PendingRequest", "Store"]
+__all__ = [
+    "AccountStatus",
+    "CancellationRecord",
+    "CancellationState",
+    "CursorKey",
+    "Event",
+    "EventType",
+    "Lease",
+    "PendingRequest",
+    "SetAside",
+    "SetAsideOrder",
+    "Store",
+]
 
 
 @dataclass(frozen=True)
@@ -132,12 +154,16 @@ class PendingRequest(BaseModel):
 
 @runtime_checkable
 class Store(Protocol):
-    """What the sync engine needs of a store.
+    """What the sync engine, the workers and the CLI need of a store.
 
-    Every method may raise :class:`~amzcancel.errors.StoreError`.
+    Every method may raise :class:`~amzcancel.errors.StoreError`. Implementations are safe to
+    call from several threads at once.
 
-    Added in 0.1.0.
+    Added in 0.1.0; version 2 (set-aside orders, deduplication, leases, status,
+    cancellations, streaming) in 0.2.0.
     """
+
+    # -- cursors and orders -----------------------------------------------------------------
 
     def get_cursor(self, key: CursorKey) -> datetime | None:
         """The stored cursor for ``key``, or ``None`` if that sync never completed a page."""
@@ -150,8 +176,10 @@ class Store(Protocol):
     def stored_update_dates(
         self, account: str, order_ids: Sequence[str]
     ) -> dict[str, datetime | None]:
-        """``last_update_date`` of those of ``order_ids`` already stored with their items.
+        """The effective freshness of those of ``order_ids`` already stored with their items.
 
+        That is ``min(last_update_date, when it was received)``: a date in the future (clock
+        skew, a bad source) never makes an order look newer than anything Amazon can send.
         Orders not stored (or stored without items) are absent from the result, so the engine
         fetches items only for orders that are new or changed.
         """
@@ -163,29 +191,36 @@ class Store(Protocol):
         orders: Sequence[Order],
         *,
         cursor: tuple[CursorKey, datetime] | None = None,
+        set_aside: Sequence[SetAside] = (),
+        dedupe_key: str | None = None,
+        lease: Lease | None = None,
     ) -> list[Event]:
         """Upsert ``orders`` with their items, append the events, set ``cursor``; atomically.
 
         Applying the same orders again changes nothing and returns no events; an order older
-        than the stored one does not overwrite it.
+        than the stored one does not overwrite it. In the same transaction: every order in
+        ``orders`` leaves the set-aside list, then each of ``set_aside`` is (re)recorded there.
+
+        Args:
+            account: the account the orders belong to.
+            orders: orders with their items.
+            cursor: a cursor to store with the rows it covers.
+            set_aside: orders that could not be read, kept for a retry by id.
+            dedupe_key: a key such as an ORDER_CHANGE ``NotificationId``: when this account
+                already recorded it, the whole call is a no-op returning ``[]``.
+            lease: when given, nothing is written unless the account's lease is still held
+                by ``lease.worker`` at ``lease.epoch``.
 
         Returns:
             The events appended, in id order.
+
+        Raises:
+            LeaseLost: ``lease`` is no longer the account's lease; nothing was written.
         """
         ...
 
-    def events(
-        self, *, after_id: int = 0, include_acked: bool = False, limit: int | None = None
-    ) -> list[Event]:
-        """Outbox events with ids above ``after_id``, oldest first."""
-        ...
-
-    def ack(self, event_ids: Iterable[int]) -> int:
-        """Acknowledge these events; returns how many were not acknowledged before."""
-        ...
-
-    def ack_through(self, event_id: int) -> int:
-        """Acknowledge every event up to and including ``event_id``; returns how many changed."""
+    def get_order(self, account: str, amazon_order_id: str) -> Order | None:
+        """The stored order with its items, or ``None``."""
         ...
 
     def pending_requests(
@@ -198,9 +233,126 @@ class Store(Protocol):
         """
         ...
 
-    def get_order(self, account: str, amazon_order_id: str) -> Order | None:
-        """The stored order with its items, or ``None``."""
+    def iter_pending_requests(
+        self, *, account: str | None = None, include_afn: bool = False
+    ) -> Iterator[PendingRequest]:
+        """:meth:`pending_requests`, streamed in constant memory (read in chunks)."""
         ...
+
+    # -- set-aside orders -------------------------------------------------------------------
+
+    def set_aside_orders(self, account: str | None = None) -> list[SetAsideOrder]:
+        """Orders set aside (one account's, or all), oldest first."""
+        ...
+
+    def clear_set_aside(self, account: str, order_ids: Iterable[str]) -> int:
+        """Forget these set-aside orders; returns how many were set aside."""
+        ...
+
+    # -- the outbox -------------------------------------------------------------------------
+
+    def events(
+        self,
+        *,
+        after_id: int = 0,
+        include_acked: bool = False,
+        limit: int | None = None,
+        account: str | None = None,
+    ) -> list[Event]:
+        """Outbox events with ids above ``after_id``, oldest first."""
+        ...
+
+    def iter_events(
+        self, *, after_id: int = 0, include_acked: bool = False, account: str | None = None
+    ) -> Iterator[Event]:
+        """:meth:`events`, streamed in constant memory (read in chunks by id)."""
+        ...
+
+    def ack(self, event_ids: Iterable[int]) -> int:
+        """Acknowledge these events; returns how many were not acknowledged before."""
+        ...
+
+    def ack_through(self, event_id: int, *, account: str | None = None) -> int:
+        """Acknowledge every event up to and including ``event_id`` (of one account, or all);
+        returns how many changed."""
+        ...
+
+    def wait_for_events(self, after_id: int, timeout_seconds: float) -> bool:
+        """Wait up to ``timeout_seconds`` for an event with an id above ``after_id``.
+
+        Returns:
+            True as soon as one exists, False when the time ran out.
+        """
+        ...
+
+    # -- accounts, leases and run status ----------------------------------------------------
+
+    def known_accounts(self) -> list[str]:
+        """Every account registered, with a run record, or with orders or a cursor; sorted."""
+        ...
+
+    def register_accounts(self, accounts: Mapping[str, float]) -> None:
+        """Upsert account name -> sync interval in seconds; new accounts are due at once."""
+        ...
+
+    def claim_due(self, worker: str, *, limit: int, lease_seconds: float) -> list[Lease]:
+        """Atomically take up to ``limit`` due accounts whose lease is free or expired.
+
+        Two workers never get the same account from concurrent calls.
+        """
+        ...
+
+    def renew(self, lease: Lease, *, lease_seconds: float) -> Lease | None:
+        """Extend ``lease`` by ``lease_seconds`` from now; ``None`` when it was lost."""
+        ...
+
+    def release(self, lease: Lease, *, next_due: datetime) -> None:
+        """Give the account back, due again at ``next_due`` (only if ``lease`` still holds)."""
+        ...
+
+    def record_run(self, account: str, *, ok: bool, error: str | None = None) -> None:
+        """Record that a sync of ``account`` ended, successfully or with ``error``."""
+        ...
+
+    def account_status(self, account: str | None = None) -> list[AccountStatus]:
+        """The status of one account, or of every known account (sorted by name)."""
+        ...
+
+    # -- cancellations in flight ------------------------------------------------------------
+
+    def begin_cancellation(
+        self, account: str, amazon_order_id: str, order_item_ids: Sequence[str], reason: str
+    ) -> CancellationRecord:
+        """Record a cancellation as ``prepared``, before its feed is submitted.
+
+        Raises:
+            StoreError: a cancellation of that order is already open (prepared or submitted).
+        """
+        ...
+
+    def update_cancellation(
+        self,
+        record_id: int,
+        *,
+        state: CancellationState,
+        feed_id: str | None = None,
+        detail: str | None = None,
+    ) -> CancellationRecord:
+        """Move a cancellation to ``state``; ``feed_id``/``detail`` replace the stored ones when
+        given. A ``done`` or ``failed`` record never changes again."""
+        ...
+
+    def cancellations(
+        self,
+        *,
+        account: str | None = None,
+        amazon_order_id: str | None = None,
+        open_only: bool = False,
+    ) -> list[CancellationRecord]:
+        """Recorded cancellations, oldest first; ``open_only``: prepared or submitted only."""
+        ...
+
+    # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the store's resources; further calls raise :class:`StoreError`."""

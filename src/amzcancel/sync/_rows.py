@@ -1,24 +1,26 @@
-"""Row codecs of the SQLite store: datetimes, money, events, pending requests.
+"""Row codecs shared by the SQL stores: datetimes as text, money, events, pending requests.
 
 Added in 0.1.0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from amzcancel.errors import StoreError
-from amzcancel.models import Money, Order
+from amzcancel.models import BuyerCancel, Money, Order
 from amzcancel.sync._protocol import Event, EventType, PendingRequest
 
 __all__ = [
     "EVENT_COLUMNS",
-    "chunks",
+    "buyer_cancel",
     "event_from_row",
-    "fingerprint",
     "money",
     "parse_ts",
     "pending_for",
@@ -26,19 +28,25 @@ __all__ = [
     "ts_or_none",
 ]
 
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-# SQLite's default limit on host parameters is 999 on old builds; stay well below it.
-CHUNK_SIZE = 500
+_TS_LENGTH = len("2026-11-20T08:00:00.000000Z")
 EVENT_COLUMNS = (
     "id, type, account, amazon_order_id, order_item_id, reason, occurred_at, recorded_at, acked_at"
 )
 
 
+@lru_cache(maxsize=1024)
 def ts(value: datetime) -> str:
-    """Fixed-width UTC text, so stored stamps sort like time; naive datetimes are refused."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise StoreError(f"datetime {value.isoformat()} must be timezone-aware")
-    return value.astimezone(UTC).strftime(_TS_FORMAT)
+    """Fixed-width UTC text, so stored stamps sort like time; naive datetimes are refused.
+
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, built by ``isoformat`` (faster than ``strftime``, and it
+    pads years below 1000 as the format needs). Cached: one apply writes the same times many
+    times over (its own stamp, purchase dates, an order's date again in its events).
+    """
+    if value.tzinfo is not UTC:  # validated models hold UTC already: skip the conversion
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise StoreError(f"datetime {value.isoformat()} must be timezone-aware")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def ts_or_none(value: datetime | None) -> str | None:
@@ -48,20 +56,56 @@ def ts_or_none(value: datetime | None) -> str | None:
 
 def parse_ts(text: str) -> datetime:
     """The aware UTC datetime written by :func:`ts`."""
-    return datetime.strptime(text, _TS_FORMAT).replace(tzinfo=UTC)
+    if not isinstance(text, str) or len(text) != _TS_LENGTH or text[-1] != "Z":
+        raise StoreError(f"stored time {text!r} is not in the store's format")
+    # fromisoformat (which reads the Z as UTC) is ~30 times faster than strptime; the length
+    # check keeps it to the one format ts() writes.
+    return datetime.fromisoformat(text)
 
 
-def money(currency: str | None, amount: str | None) -> Money | None:
-    """A :class:`Money` from its two columns, or ``None`` when either is missing."""
+def money(currency: str | None, amount: Any) -> Money | None:
+    """A :class:`Money` from its two columns, or ``None`` when either is missing.
+
+    Shared: Money is frozen, and a store holds few distinct prices.
+    """
     if currency is None or amount is None:
         return None
-    return Money(currency_code=currency, amount=Decimal(amount))
+    return _money(currency, amount if isinstance(amount, str) else str(amount))
 
 
-def chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """``values`` in slices small enough for one ``IN (...)`` list."""
-    for start in range(0, len(values), CHUNK_SIZE):
-        yield values[start : start + CHUNK_SIZE]
+@lru_cache(maxsize=4096)
+def _money(currency: str, amount: str) -> Money:
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, ValueError) as exc:
+        raise StoreError(f"stored amount {amount!r} is not a decimal") from exc
+    return Money(currency_code=currency, amount=value)
+
+
+def trusted(model: type[_M], values: dict[str, Any]) -> _M:
+    """An instance of ``model`` holding ``values``, without validating them.
+
+    Only for the store's own rows, written from validated instances and decoded into the
+    exact types (enums, aware UTC datetimes, Decimals) by the caller: pydantic's validation
+    (and its ``model_construct``) costs more than the rest of reading an item back. ``values``
+    must name every field.
+    """
+    instance = model.__new__(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+_set = object.__setattr__
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@lru_cache(maxsize=4096)
+def buyer_cancel(requested: bool, reason: str | None) -> BuyerCancel:
+    """A stored buyer-cancel flag and reason, shared (BuyerCancel is frozen)."""
+    return BuyerCancel(requested=requested, reason=reason)
 
 
 def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
@@ -89,18 +133,8 @@ def pending_for(account: str, order: Order) -> Iterator[PendingRequest]:
         )
 
 
-def fingerprint(
-    order: Order,
-) -> tuple[str, Money | None, tuple[tuple[Money | None, bool], ...]]:
-    """Everything a write would store, to skip writes that change nothing."""
-    return (
-        order.model_dump_json(),
-        order.order_total,
-        tuple((item.item_price, item.cancelled) for item in order.items),
-    )
-
-
-def event_from_row(row: tuple[Any, ...]) -> Event:
+def event_from_row(row: tuple[Any, ...], dt: Callable[[Any], datetime]) -> Event:
+    """An :class:`Event` from a row of :data:`EVENT_COLUMNS`; ``dt`` decodes the stamps."""
     event_id, kind, account, order_id, item_id, reason, occurred, recorded, acked = row
     return Event(
         id=event_id,
@@ -109,7 +143,7 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
         amazon_order_id=order_id,
         order_item_id=item_id,
         reason=reason,
-        occurred_at=parse_ts(occurred),
-        recorded_at=parse_ts(recorded),
+        occurred_at=dt(occurred),
+        recorded_at=dt(recorded),
         acked=acked is not None,
     )

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from amzcancel.errors import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_version", "migrate", "schema_version"]
 
 _V1: tuple[str, ...] = (
     """
@@ -94,7 +94,84 @@ _V1: tuple[str, ...] = (
 # Version 2: an item Amazon cancelled (OrderItem.cancelled) has nothing left to cancel.
 _V2: tuple[str, ...] = ("ALTER TABLE items ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Version 3 (protocol v2): orders and items are read back from columns, not re-validated JSON
+# (the doc columns go); an order's effective freshness; set-aside orders, dedupe keys,
+# accounts with leases and run status, cancellations in flight.
+_V3: tuple[str, ...] = (
+    "ALTER TABLE orders ADD COLUMN freshness TEXT",
+    # min() of two fixed-width UTC texts is the earlier time; NULL when undated.
+    (
+        "UPDATE orders SET freshness = min(last_update_date, stored_at)"
+        " WHERE last_update_date IS NOT NULL"
+    ),
+    "ALTER TABLE items ADD COLUMN asin TEXT",
+    "ALTER TABLE items ADD COLUMN title TEXT",
+    "ALTER TABLE items ADD COLUMN quantity_ordered INTEGER",
+    "ALTER TABLE items ADD COLUMN quantity_shipped INTEGER",
+    """
+    UPDATE items SET asin = json_extract(doc, '$.asin'), title = json_extract(doc, '$.title'),
+        quantity_ordered = json_extract(doc, '$.quantity_ordered'),
+        quantity_shipped = json_extract(doc, '$.quantity_shipped')
+    """,
+    "ALTER TABLE items DROP COLUMN doc",
+    "ALTER TABLE orders DROP COLUMN doc",
+    "CREATE INDEX events_by_account ON events (account, id)",
+    """
+    CREATE TABLE set_aside (
+        account         TEXT NOT NULL,
+        amazon_order_id TEXT NOT NULL,
+        error           TEXT NOT NULL,
+        first_seen      TEXT NOT NULL,
+        last_seen       TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        PRIMARY KEY (account, amazon_order_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE dedupe_keys (
+        account     TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (account, key)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX dedupe_keys_by_age ON dedupe_keys (account, recorded_at)",
+    """
+    CREATE TABLE accounts (
+        name             TEXT PRIMARY KEY,
+        interval_seconds REAL,
+        next_due         TEXT,
+        holder           TEXT,
+        lease_until      TEXT,
+        epoch            INTEGER NOT NULL DEFAULT 0,
+        last_run_at      TEXT,
+        last_success_at  TEXT,
+        last_error       TEXT,
+        last_error_at    TEXT
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE cancellations (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        account         TEXT NOT NULL,
+        amazon_order_id TEXT NOT NULL,
+        order_item_ids  TEXT NOT NULL,
+        reason          TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        feed_id         TEXT,
+        detail          TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+    )
+    """,
+    # One open cancellation per order: a second `amzcancel cancel` cannot submit it twice.
+    """
+    CREATE UNIQUE INDEX cancellations_open ON cancellations (account, amazon_order_id)
+        WHERE state IN ('prepared', 'submitted')
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 """Migration ``i`` (0-based) takes the schema from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -105,6 +182,24 @@ def schema_version(conn: sqlite3.Connection) -> int:
     """The schema version of the open database (0 for a new, empty file)."""
     row = conn.execute("PRAGMA user_version").fetchone()
     return int(row[0])
+
+
+def check_version(version: int, latest: int, *, path: str) -> None:
+    """Refuse a schema version this amzcancel cannot read.
+
+    Raises:
+        StoreError: a negative (foreign) version, or one newer than ``latest``.
+    """
+    if version < 0:
+        raise StoreError(
+            f"{path}: not an amzcancel store (schema version {version} is not one of ours); "
+            "choose another --store"
+        )
+    if version > latest:
+        raise StoreError(
+            f"{path}: store schema version {version} is newer than this amzcancel supports "
+            f"({latest}); upgrade amzcancel"
+        )
 
 
 def migrate(
@@ -125,11 +220,7 @@ def migrate(
     """
     start = schema_version(conn)
     latest = len(migrations)
-    if start > latest:
-        raise StoreError(
-            f"{path}: store schema version {start} is newer than this amzcancel supports "
-            f"({latest}); upgrade amzcancel"
-        )
+    check_version(start, latest, path=path)
     for version in range(start, latest):
         conn.execute("BEGIN IMMEDIATE")
         try:
