@@ -37,6 +37,7 @@ from amzcancel.models import (
     OrdersPage,
     OrderStatus,
     Source,
+    UnreadableOrder,
 )
 
 if typing.TYPE_CHECKING:
@@ -142,6 +143,7 @@ __all__ = [
     "ThrottledError",
     "TransportError",
     "TransportStats",
+    "UnreadableOrder",
     "UnsafeXMLError",
     "__version__",
     "allowed_cancel_reasons",

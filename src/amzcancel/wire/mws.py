@@ -41,6 +41,7 @@ from amzcancel.wire._coerce import (
     strict_text,
     unit_count,
 )
+from amzcancel.wire._listing import read_each_order
 from amzcancel.wire._xml import XmlInput, child, child_text, children, local_name, parse_xml
 
 __all__ = [
@@ -57,34 +58,46 @@ _ORDER_ROOTS = ("ListOrdersResponse", "ListOrdersByNextTokenResponse", "GetOrder
 _ITEM_ROOTS = ("ListOrderItemsResponse", "ListOrderItemsByNextTokenResponse")
 
 
-def parse_list_orders(doc: XmlInput) -> OrdersPage:
+def parse_list_orders(doc: XmlInput, *, strict: bool = False) -> OrdersPage:
     """Read a ListOrders or ListOrdersByNextToken response (GetOrder is read too).
 
     Args:
         doc: the response body, bytes or text.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
-        The page: orders without items, ``next_token`` (``None`` on the last page) and the
-        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+        The page: orders without items, ``next_token`` (``None`` on the last page), the echoed
+        ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor), and in ``unreadable``
+        each order without an ``AmazonOrderId``, logged as a warning; the page's other orders
+        are returned all the same.
 
     Raises:
         APIError: the document is an MWS ``ErrorResponse`` (the matching subclass).
         UnsafeXMLError: the document has a DTD or entities.
-        ParseError: not XML, not an orders response, or an order without ``AmazonOrderId``.
+        ParseError: not XML or not an orders response; with ``strict``, an order without
+            ``AmazonOrderId``.
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     root = parse_xml(doc, source=_SOURCE)
     result, where = _result(root, _ORDER_ROOTS)
     orders_element = child(result, "Orders")
     if orders_element is None:
         raise ParseError("the response has no Orders list", source=_SOURCE, location=where)
-    orders = [
-        _order(element, f"{where}/Orders/Order[{index}]")
-        for index, element in enumerate(children(orders_element, "Order"), start=1)
-    ]
+    orders, unreadable = read_each_order(
+        (
+            (element, f"{where}/Orders/Order[{index}]")
+            for index, element in enumerate(children(orders_element, "Order"), start=1)
+        ),
+        _order,
+        _order_id,
+        source=_SOURCE,
+        strict=strict,
+    )
     return OrdersPage(
         orders=orders,
+        unreadable=unreadable,
         next_token=child_text(result, "NextToken"),
         last_updated_before=_date(result, "LastUpdatedBefore", where),
         created_before=_date(result, "CreatedBefore", where),
@@ -251,6 +264,10 @@ def _money(element: ET.Element, name: str, where: str) -> Money | None:
         location=f"{where}/{name}",
         amount_location=f"{where}/{name}/Amount",
     )
+
+
+def _order_id(element: ET.Element) -> str | None:
+    return child_text(element, "AmazonOrderId")
 
 
 def _order(element: ET.Element, where: str) -> Order:

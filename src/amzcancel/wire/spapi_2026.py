@@ -44,6 +44,7 @@ from amzcancel.wire._coerce import (
     strict_text,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
+from amzcancel.wire._listing import read_each_order
 
 __all__ = ["parse_error_body", "parse_get_order", "parse_search_orders"]
 
@@ -71,30 +72,43 @@ BUYER_REQUESTER = "BUYER"
 """The ``requester`` value that makes a cancellation request the buyer's formal request."""
 
 
-def parse_search_orders(doc: JsonInput) -> OrdersPage:
+def parse_search_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     """Read a searchOrders response (``SearchOrdersResponse``).
 
     Args:
         doc: the body as bytes or text, or an already-decoded mapping.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
         The page: orders *with* items, ``next_token`` from ``pagination.nextToken`` (``None``
-        when ``pagination`` is absent, i.e. on the last page) and the echoed
-        ``lastUpdatedBefore``/``createdBefore``.
+        when ``pagination`` is absent, i.e. on the last page), the echoed
+        ``lastUpdatedBefore``/``createdBefore``, and in ``unreadable`` each order that could not
+        be read strictly (an order or item without its id, an unreadable cancellation request),
+        logged as a warning; the page's other orders are returned all the same.
 
     Raises:
         APIError: the document is an error body (``{"errors": [...]}`` without ``orders``).
-        ParseError: not JSON, no ``orders`` list, or an order or item without its id.
+        ParseError: not JSON or no ``orders`` list; with ``strict``, an order that cannot be
+            read (the message names the order when its id could be read).
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     data = load_json_object(doc, source=_SOURCE)
     _raise_if_error_body(data, "orders")
-    orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
+    raw_orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
     pagination = _optional_object(data.get("pagination"), "$.pagination")
     next_token = None if pagination is None else optional_text(pagination.get("nextToken"))
+    orders, unreadable = read_each_order(
+        ((order, f"$.orders[{index}]") for index, order in enumerate(raw_orders)),
+        _order,
+        _order_id,
+        source=_SOURCE,
+        strict=strict,
+    )
     return OrdersPage(
-        orders=[_order(order, f"$.orders[{index}]") for index, order in enumerate(orders)],
+        orders=orders,
+        unreadable=unreadable,
         next_token=next_token,
         last_updated_before=_date(data, "lastUpdatedBefore", "$"),
         created_before=_date(data, "createdBefore", "$"),
@@ -178,6 +192,10 @@ def _money(value: Any, location: str) -> Money | None:
         location=location,
         amount_location=f"{location}.amount",
     )
+
+
+def _order_id(value: Any) -> str | None:
+    return optional_text(value.get("orderId")) if isinstance(value, Mapping) else None
 
 
 def _order(value: Any, where: str) -> Order:

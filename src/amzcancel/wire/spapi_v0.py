@@ -49,6 +49,7 @@ from amzcancel.wire._coerce import (
     unit_count,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
+from amzcancel.wire._listing import read_each_order
 
 __all__ = [
     "parse_error_body",
@@ -62,27 +63,39 @@ logger = logging.getLogger("amzcancel.wire.spapi_v0")
 _SOURCE = Source.SPAPI_V0.value
 
 
-def parse_get_orders(doc: JsonInput) -> OrdersPage:
+def parse_get_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     """Read a getOrders response (``GetOrdersResponse``).
 
     Args:
         doc: the body as bytes or text, or an already-decoded mapping.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
-        The page: orders without items, ``next_token`` (``None`` when absent or empty) and the
-        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+        The page: orders without items, ``next_token`` (``None`` when absent or empty), the
+        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor), and in
+        ``unreadable`` each order that could not be read (no ``AmazonOrderId``, not an object),
+        logged as a warning; the page's other orders are returned all the same.
 
     Raises:
         APIError: the document carries ``errors`` and no ``payload`` (the matching subclass).
-        ParseError: not JSON, no ``payload.Orders`` list, or an order without
-            ``AmazonOrderId``.
+        ParseError: not JSON or no ``payload.Orders`` list; with ``strict``, an order that
+            cannot be read.
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
-    orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
+    raw_orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
+    orders, unreadable = read_each_order(
+        ((order, f"$.payload.Orders[{index}]") for index, order in enumerate(raw_orders)),
+        _order,
+        _order_id,
+        source=_SOURCE,
+        strict=strict,
+    )
     return OrdersPage(
-        orders=[_order(order, f"$.payload.Orders[{index}]") for index, order in enumerate(orders)],
+        orders=orders,
+        unreadable=unreadable,
         next_token=optional_text(payload.get("NextToken")),
         last_updated_before=_date(payload, "LastUpdatedBefore", "$.payload"),
         created_before=_date(payload, "CreatedBefore", "$.payload"),
@@ -225,6 +238,10 @@ def _money(data: Mapping[str, Any], key: str, where: str) -> Money | None:
         location=location,
         amount_location=f"{location}.Amount",
     )
+
+
+def _order_id(value: Any) -> str | None:
+    return optional_text(value.get("AmazonOrderId")) if isinstance(value, Mapping) else None
 
 
 def _order(value: Any, where: str) -> Order:
