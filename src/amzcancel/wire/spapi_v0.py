@@ -38,7 +38,20 @@ from amzcancel.models import (
     OrderStatus,
     Source,
 )
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_flag,
+    clean_id,
+    clean_money,
+    clean_text,
+)
 from amzcancel.wire._coerce import (
+    buyer_cancel,
     lenient_datetime,
     lenient_enum,
     lenient_money,
@@ -88,17 +101,20 @@ def parse_get_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     raw_orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
     orders, unreadable = read_each_order(
         ((order, f"$.payload.Orders[{index}]") for index, order in enumerate(raw_orders)),
-        _order,
+        _read_order,
         _order_id,
         source=_SOURCE,
         strict=strict,
     )
-    return OrdersPage(
-        orders=orders,
-        unreadable=unreadable,
-        next_token=optional_text(payload.get("NextToken")),
-        last_updated_before=_date(payload, "LastUpdatedBefore", "$.payload"),
-        created_before=_date(payload, "CreatedBefore", "$.payload"),
+    # One validation for the page and every order on it (the fast reader returns fields).
+    return OrdersPage.model_validate(
+        {
+            "orders": orders,
+            "unreadable": unreadable,
+            "next_token": optional_text(payload.get("NextToken")),
+            "last_updated_before": _date(payload, "LastUpdatedBefore", "$.payload"),
+            "created_before": _date(payload, "CreatedBefore", "$.payload"),
+        }
     )
 
 
@@ -112,7 +128,7 @@ def parse_get_order(doc: JsonInput) -> Order:
     Added in 0.1.0.
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
-    return _order(payload, "$.payload")
+    return Order.model_validate(_read_order(payload, "$.payload"))
 
 
 def parse_get_order_items(doc: JsonInput) -> ItemsPage:
@@ -136,10 +152,15 @@ def parse_get_order_items(doc: JsonInput) -> ItemsPage:
     items = require_array(
         payload.get("OrderItems"), source=_SOURCE, location="$.payload.OrderItems"
     )
-    return ItemsPage(
-        amazon_order_id=order_id,
-        items=[_item(item, f"$.payload.OrderItems[{index}]") for index, item in enumerate(items)],
-        next_token=optional_text(payload.get("NextToken")),
+    return ItemsPage.model_validate(
+        {
+            "amazon_order_id": order_id,
+            "items": [
+                _read_item(item, f"$.payload.OrderItems[{index}]")
+                for index, item in enumerate(items)
+            ],
+            "next_token": optional_text(payload.get("NextToken")),
+        }
     )
 
 
@@ -310,3 +331,66 @@ def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
         location=f"{location}.IsBuyerRequestedCancel",
     )
     return BuyerCancel(requested=requested, reason=optional_text(data.get("BuyerCancelReason")))
+
+
+# --- the fast reader of clean orders and items (see amzcancel.wire._clean) ---------------------
+
+_STATUSES = choices(OrderStatus)
+_CHANNELS = choices(FulfillmentChannel)
+_NOT_SAID = BuyerCancel()  # no BuyerRequestedCancel object: not requested
+
+
+def _clean_money(value: Any) -> Money | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise NotClean
+    return clean_money(value.get("CurrencyCode"), value.get("Amount"))
+
+
+def _clean_order(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    return {
+        "amazon_order_id": clean_id(value.get("AmazonOrderId")),
+        "marketplace_id": clean_text(value.get("MarketplaceId")),
+        "status": clean_choice(_STATUSES, value.get("OrderStatus")),
+        "fulfillment_channel": clean_choice(_CHANNELS, value.get("FulfillmentChannel")),
+        "purchase_date": clean_datetime(value.get("PurchaseDate")),
+        "last_update_date": clean_datetime(value.get("LastUpdateDate")),
+        "source": Source.SPAPI_V0,
+        "order_total": _clean_money(value.get("OrderTotal")),
+        "unit_count": unit_count(
+            clean_count(value.get("NumberOfItemsShipped")),
+            clean_count(value.get("NumberOfItemsUnshipped")),
+        ),
+    }
+
+
+def _clean_item(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    cancel = value.get("BuyerRequestedCancel")
+    if cancel is None:
+        buyer = _NOT_SAID
+    elif type(cancel) is dict:
+        buyer = buyer_cancel(
+            clean_flag(cancel.get("IsBuyerRequestedCancel")),
+            clean_text(cancel.get("BuyerCancelReason")),
+        )
+    else:
+        raise NotClean
+    return {
+        "order_item_id": clean_id(value.get("OrderItemId")),
+        "asin": clean_text(value.get("ASIN")),
+        "seller_sku": clean_text(value.get("SellerSKU")),
+        "title": clean_text(value.get("Title")),
+        "quantity_ordered": clean_count(value.get("QuantityOrdered")),
+        "quantity_shipped": clean_count(value.get("QuantityShipped")),
+        "buyer_cancel": buyer,
+        "item_price": _clean_money(value.get("ItemPrice")),
+    }
+
+
+_read_order = clean_first(_clean_order, _order)
+_read_item = clean_first(_clean_item, _item)
