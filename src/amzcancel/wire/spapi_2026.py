@@ -35,6 +35,18 @@ from amzcancel.models import (
     OrderStatus,
     Source,
 )
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_id,
+    clean_money,
+    clean_object,
+    clean_text,
+)
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
@@ -101,17 +113,21 @@ def parse_search_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     next_token = None if pagination is None else optional_text(pagination.get("nextToken"))
     orders, unreadable = read_each_order(
         ((order, f"$.orders[{index}]") for index, order in enumerate(raw_orders)),
-        _order,
+        _read_order,
         _order_id,
         source=_SOURCE,
         strict=strict,
     )
-    return OrdersPage(
-        orders=orders,
-        unreadable=unreadable,
-        next_token=next_token,
-        last_updated_before=_date(data, "lastUpdatedBefore", "$"),
-        created_before=_date(data, "createdBefore", "$"),
+    # One validation for the page and every order and item on it (the fast reader returns
+    # plain fields; pydantic builds the models in one call instead of one per object).
+    return OrdersPage.model_validate(
+        {
+            "orders": orders,
+            "unreadable": unreadable,
+            "next_token": next_token,
+            "last_updated_before": _date(data, "lastUpdatedBefore", "$"),
+            "created_before": _date(data, "createdBefore", "$"),
+        }
     )
 
 
@@ -126,7 +142,7 @@ def parse_get_order(doc: JsonInput) -> Order:
     """
     data = load_json_object(doc, source=_SOURCE)
     _raise_if_error_body(data, "order")
-    return _order(data.get("order"), "$.order")
+    return Order.model_validate(_read_order(data.get("order"), "$.order"))
 
 
 def parse_error_body(
@@ -292,3 +308,77 @@ def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
         )
         return BuyerCancel()
     return BuyerCancel(requested=True, reason=optional_text(request.get("cancelReason")))
+
+
+# --- the fast reader of clean orders (see amzcancel.wire._clean) -------------------------------
+
+_STATUS_CHOICES = choices(OrderStatus, _STATUSES)
+_CHANNEL_CHOICES = choices(FulfillmentChannel, _FULFILLED_BY)
+_NOT_REQUESTED = BuyerCancel()  # no cancellation, or no request in it
+
+
+def _clean_money(value: Any) -> Money | None:
+    money = clean_object(value)
+    if money is None:
+        return None
+    return clean_money(money.get("currencyCode"), money.get("amount"))
+
+
+def _clean_order(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    items = value.get("orderItems")
+    if type(items) is not list:
+        raise NotClean
+    sales = clean_object(value.get("salesChannel")) or {}
+    fulfillment = clean_object(value.get("fulfillment")) or {}
+    proceeds = clean_object(value.get("proceeds")) or {}
+    return {
+        "amazon_order_id": clean_id(value.get("orderId")),
+        "marketplace_id": clean_text(sales.get("marketplaceId")),
+        "status": clean_choice(_STATUS_CHOICES, fulfillment.get("fulfillmentStatus")),
+        "fulfillment_channel": clean_choice(_CHANNEL_CHOICES, fulfillment.get("fulfilledBy")),
+        "purchase_date": clean_datetime(value.get("createdTime")),
+        "last_update_date": clean_datetime(value.get("lastUpdatedTime")),
+        "source": Source.SPAPI_2026,
+        "items": [_clean_item(item) for item in items],
+        "order_total": _clean_money(proceeds.get("grandTotal")),
+    }
+
+
+def _clean_item(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    product = clean_object(value.get("product")) or {}
+    price = clean_object(product.get("price")) or {}
+    fulfillment = clean_object(value.get("fulfillment")) or {}
+    return {
+        "order_item_id": clean_id(value.get("orderItemId")),
+        "asin": clean_text(product.get("asin")),
+        "seller_sku": clean_text(product.get("sellerSku")),
+        "title": clean_text(product.get("title")),
+        "quantity_ordered": clean_count(value.get("quantityOrdered")),
+        "quantity_shipped": clean_count(fulfillment.get("quantityFulfilled")),
+        "buyer_cancel": _clean_request(value.get("cancellation")),
+        "item_price": _clean_money(price.get("unitPrice")),
+        "cancelled": False,
+    }
+
+
+def _clean_request(value: Any) -> BuyerCancel:
+    """The buyer's request of an item with no executed cancellation (those read carefully)."""
+    cancellation = clean_object(value)
+    if cancellation is None:
+        return _NOT_REQUESTED
+    if cancellation.get("cancellationExecution") is not None:
+        raise NotClean
+    request = clean_object(cancellation.get("cancellationRequest"))
+    if request is None:
+        return _NOT_REQUESTED
+    requester = request.get("requester")
+    if type(requester) is not str or requester.strip().upper() != BUYER_REQUESTER:
+        raise NotClean
+    return BuyerCancel(requested=True, reason=clean_text(request.get("cancelReason")))
+
+
+_read_order = clean_first(_clean_order, _order)
