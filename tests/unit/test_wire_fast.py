@@ -42,6 +42,7 @@ from amzcancel.wire._clean import (
     common_datetime,
 )
 from amzcancel.wire._coerce import lenient_money
+from amzcancel.wire._json import decode_json
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -469,3 +470,59 @@ def test_a_clean_page_needs_one_validation_for_all_its_orders() -> None:
         page = spapi_2026.parse_search_orders(doc)
     with careful_only():
         assert page == spapi_2026.parse_search_orders(doc)
+
+
+# --- JSON decoding ------------------------------------------------------------------------------
+
+
+def _decoded(decode: Callable[[Any], Any], doc: Any) -> Any:
+    """What ``decode(doc)`` gives, with NaN made comparable, or the error it raises."""
+    try:
+        value = decode(doc)
+    except (ValueError, RecursionError, TypeError) as exc:
+        return (type(exc).__name__, str(exc))
+    return json.dumps(value, sort_keys=False, allow_nan=True).replace("NaN", '"NaN"'), repr(value)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+_JSON_TOKENS = st.text(
+    alphabet=st.sampled_from(list('{}[]",:0123456789.eE+-truefalsnNIyi\\u \t\n'))
+)
+
+
+@given(
+    doc=st.one_of(
+        st.builds(json.dumps, _JSON_VALUES, ensure_ascii=st.booleans()),
+        _JSON_TOKENS,
+        st.builds(lambda text: text.encode("utf-8", "surrogatepass"), _JSON_TOKENS),
+        st.binary(max_size=40),
+    )
+)
+def test_json_is_decoded_exactly_as_json_loads_decodes_it(doc: str | bytes) -> None:
+    """The faster decoder gives json.loads's value or json.loads's own error, for any input."""
+    assert _decoded(decode_json, doc) == _decoded(json.loads, doc)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pytest.param(b'{"a": "\\ud800"}', id="lone-surrogate"),
+        pytest.param(b'\xef\xbb\xbf{"a": 1}', id="utf-8-bom"),
+        pytest.param('{"a": 1}'.encode("utf-16"), id="utf-16"),
+        pytest.param(b"[" * 300 + b"]" * 300, id="300-levels"),
+        pytest.param(b'{"a": ' + b"9" * 5000 + b"}", id="5000-digits"),
+        pytest.param(b'{"a": "\x01"}', id="control-character"),
+        pytest.param(b'{"a": 1} x', id="trailing-text"),
+        pytest.param(b'{"a": NaN, "b": -Infinity}', id="nan-and-infinity"),
+        pytest.param(b'{"a": 1, "a": 2}', id="duplicate-key"),
+    ],
+)
+def test_json_the_faster_decoder_refuses_still_reads_as_before(doc: bytes) -> None:
+    """Texts pydantic's decoder refuses (or reads) come out exactly as json.loads has them."""
+    assert _decoded(decode_json, doc) == _decoded(json.loads, doc)

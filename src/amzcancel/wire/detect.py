@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping
 from itertools import chain
@@ -36,6 +35,7 @@ from typing import IO, Any
 from amzcancel.errors import ConfigError, ParseError
 from amzcancel.models import Order, Source
 from amzcancel.wire import mws, notifications, reports, spapi_2026, spapi_v0
+from amzcancel.wire._json import decode_json
 
 __all__ = ["FORMATS", "detect_format", "iter_document", "parse_document"]
 
@@ -184,7 +184,7 @@ def _parse_v0(data: Mapping[str, Any]) -> Iterator[Order]:
 
 def _load_json(raw: bytes, source: Source) -> Mapping[str, Any]:
     try:
-        data = json.loads(raw.removeprefix(codecs.BOM_UTF8))
+        data = decode_json(raw.removeprefix(codecs.BOM_UTF8))
     except (ValueError, RecursionError) as exc:
         raise ParseError(
             f"not valid JSON: {exc}", source=source.value, location="$", fragment=_preview(raw)
