@@ -52,7 +52,7 @@ from amzcancel.wire._coerce import (
     strict_text,
     unit_count,
 )
-from amzcancel.wire._listing import read_each_order
+from amzcancel.wire._listing import read_listing
 from amzcancel.wire._xml import (
     XmlInput,
     child,
@@ -105,25 +105,20 @@ def parse_list_orders(doc: XmlInput, *, strict: bool = False) -> OrdersPage:
     orders_element = child(result, "Orders")
     if orders_element is None:
         raise ParseError("the response has no Orders list", source=_SOURCE, location=where)
-    orders, unreadable = read_each_order(
-        (
-            (element, f"{where}/Orders/Order[{index}]")
-            for index, element in enumerate(children(orders_element, "Order"), start=1)
-        ),
-        _read_order,
-        _order_id,
-        source=_SOURCE,
-        strict=strict,
-    )
-    # One validation for the page and every order on it (the readers return plain fields).
-    return OrdersPage.model_validate(
-        {
-            "orders": orders,
-            "unreadable": unreadable,
+    return read_listing(
+        children(orders_element, "Order"),
+        # MWS paths count from 1, as XPath does.
+        locate=lambda index: f"{where}/Orders/Order[{index + 1}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
             "next_token": child_text(result, "NextToken"),
             "last_updated_before": _date(result, "LastUpdatedBefore", where),
             "created_before": _date(result, "CreatedBefore", where),
-        }
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 
@@ -445,5 +440,4 @@ def _clean_item(element: ET.Element) -> dict[str, Any]:
     }
 
 
-_read_order = clean_first(_clean_order, _order)
 _read_item = clean_first(_clean_item, _item)

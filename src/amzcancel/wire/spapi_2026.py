@@ -56,7 +56,7 @@ from amzcancel.wire._coerce import (
     strict_text,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
-from amzcancel.wire._listing import read_each_order
+from amzcancel.wire._listing import read_listing
 
 __all__ = ["parse_error_body", "parse_get_order", "parse_search_orders"]
 
@@ -111,23 +111,19 @@ def parse_search_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     raw_orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
     pagination = _optional_object(data.get("pagination"), "$.pagination")
     next_token = None if pagination is None else optional_text(pagination.get("nextToken"))
-    orders, unreadable = read_each_order(
-        ((order, f"$.orders[{index}]") for index, order in enumerate(raw_orders)),
-        _read_order,
-        _order_id,
-        source=_SOURCE,
-        strict=strict,
-    )
-    # One validation for the page and every order and item on it (the fast reader returns
-    # plain fields; pydantic builds the models in one call instead of one per object).
-    return OrdersPage.model_validate(
-        {
-            "orders": orders,
-            "unreadable": unreadable,
+    return read_listing(
+        raw_orders,
+        locate=lambda index: f"$.orders[{index}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
             "next_token": next_token,
             "last_updated_before": _date(data, "lastUpdatedBefore", "$"),
             "created_before": _date(data, "createdBefore", "$"),
-        }
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 

@@ -62,7 +62,7 @@ from amzcancel.wire._coerce import (
     unit_count,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
-from amzcancel.wire._listing import read_each_order
+from amzcancel.wire._listing import read_listing
 
 __all__ = [
     "parse_error_body",
@@ -99,22 +99,19 @@ def parse_get_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
     raw_orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
-    orders, unreadable = read_each_order(
-        ((order, f"$.payload.Orders[{index}]") for index, order in enumerate(raw_orders)),
-        _read_order,
-        _order_id,
-        source=_SOURCE,
-        strict=strict,
-    )
-    # One validation for the page and every order on it (the fast reader returns fields).
-    return OrdersPage.model_validate(
-        {
-            "orders": orders,
-            "unreadable": unreadable,
+    return read_listing(
+        raw_orders,
+        locate=lambda index: f"$.payload.Orders[{index}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
             "next_token": optional_text(payload.get("NextToken")),
             "last_updated_before": _date(payload, "LastUpdatedBefore", "$.payload"),
             "created_before": _date(payload, "CreatedBefore", "$.payload"),
-        }
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 
