@@ -36,7 +36,17 @@ BENCHMARKS = (
     Benchmark(
         "parse",
         "bench_parse.py",
-        smoke=("--pages", "2", "--rows", "2000", "--compare-rows", "1000"),
+        smoke=(
+            "--json",
+            "--rounds",
+            "1",
+            "--items",
+            "200",
+            "--rows",
+            "2000",
+            "--compare-rows",
+            "1000",
+        ),
         full=((),),
     ),
     Benchmark(

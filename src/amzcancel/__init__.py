@@ -40,6 +40,7 @@ if typing.TYPE_CHECKING:
         OrdersPage,
         OrderStatus,
         Source,
+        UnreadableOrder,
     )
     from amzcancel.policy import (
         CancelReason,
@@ -97,6 +98,7 @@ _MODELS = (
     "OrderStatus",
     "OrdersPage",
     "Source",
+    "UnreadableOrder",
 )
 
 _LAZY: dict[str, str] = {
@@ -192,6 +194,7 @@ __all__ = [
     "ThrottledError",
     "TransportError",
     "TransportStats",
+    "UnreadableOrder",
     "UnsafeXMLError",
     "__version__",
     "allowed_cancel_reasons",

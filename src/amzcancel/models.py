@@ -27,6 +27,7 @@ __all__ = [
     "OrderStatus",
     "OrdersPage",
     "Source",
+    "UnreadableOrder",
     "UtcDateTime",
     "format_utc",
 ]
@@ -193,6 +194,25 @@ class Order(BaseModel):
         return self.model_dump_json()
 
 
+class UnreadableOrder(BaseModel):
+    """An order of a listing page that could not be read strictly, set aside from the page.
+
+    What the job needs (the order id, every item id, the buyer-cancel flag) is never guessed:
+    an order lacking it is kept out of :attr:`OrdersPage.orders` and described here, so that
+    the other orders of the page are not lost with it.
+
+    Added in 0.2.0.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    amazon_order_id: str | None = None
+    """The order's id, when it could be read; ``None`` when the id itself is what is wrong."""
+    error: str
+    """What is wrong and where: the parse error's message with its location, e.g. ``at
+    $.orders[0].orderItems[0].orderItemId: required value is missing``."""
+
+
 class OrdersPage(BaseModel):
     """One page of an order listing (ListOrders, getOrders, searchOrders)."""
 
@@ -206,6 +226,9 @@ class OrdersPage(BaseModel):
     """The upper bound Amazon applied (echoed ``LastUpdatedBefore``); the next sync cursor."""
     created_before: UtcDateTime | None = None
     """The echoed ``CreatedBefore``, when the listing was by creation time."""
+    unreadable: list[UnreadableOrder] = Field(default_factory=list, exclude=True)
+    """The orders of this page that could not be read, in page order; they are not in
+    :attr:`orders` (library attribute, not part of the JSON). Added in 0.2.0."""
 
 
 class ItemsPage(BaseModel):

@@ -66,10 +66,17 @@ def test_every_benchmark_script_is_listed() -> None:
 
 
 def test_parse_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    """bench_parse.py measures every wire format and streams the generated report."""
+    """bench_parse.py measures every wire format against its baseline and streams the report."""
     out = _run(smoke_runs, "parse")
-    formats = {json.loads(line)["format"] for line in out.splitlines() if '"format"' in line}
-    assert formats == {"mws", "spapi-v0", "spapi-2026", "notification"}
+    rows = [json.loads(line) for line in out.splitlines() if '"format"' in line]
+    assert {row["format"] for row in rows} == {
+        "mws",
+        "spapi-v0",
+        "spapi-2026",
+        "notification",
+        "report",
+    }
+    assert all(row["items_per_cpu_s"] > 0 and row["ratio"] > 0 for row in rows)
     assert '"rows": 2000' in out
 
 

@@ -341,3 +341,27 @@ def test_installed_command_runs(documents: dict[str, Path]) -> None:
     assert bad.returncode == 2
     assert bad.stderr.decode().count("\n") == 1
     assert b"Traceback" not in bad.stderr
+
+
+def test_a_page_with_an_unreadable_order_exits_2_naming_the_order(
+    tmp_path: Path, documents: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """parse stays strict: one bad order fails its file, and nothing of that file is printed.
+
+    The files before it have been printed in full; the one line on stderr names the file, the
+    order and where it is wrong.
+    """
+    page = json.loads((FIXTURES / "spapi_2026" / "searchOrders.hand.200.1.json").read_bytes())
+    bad = json.loads(json.dumps(page["orders"][0]))
+    bad["orderId"] = "902-0000000-0000099"
+    del bad["orderItems"][0]["orderItemId"]
+    page["orders"].insert(1, bad)
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    assert main(["parse", str(documents["notification"]), str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert [json.loads(line) for line in out.splitlines()] == [EXPECTED["notification"]]
+    assert err == (
+        f"amzcancel parse: error: {path}: spapi-2026: at $.orders[1].orderItems[0].orderItemId: "
+        "order 902-0000000-0000099: required value is missing\n"
+    )

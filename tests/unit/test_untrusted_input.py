@@ -11,7 +11,9 @@ import gzip
 import json
 import socket
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -31,7 +33,7 @@ from amzcancel.sync.store import SqliteStore
 from amzcancel.transport import LwaCredentials, MwsClient, MwsCredentials, SpApiClient
 from amzcancel.transport._calls import ApiCall, RequestSpec
 from amzcancel.transport._constants import MWS_ORDERS_PATH
-from amzcancel.wire import mws, notifications, spapi_2026, spapi_v0
+from amzcancel.wire import _xml, mws, notifications, spapi_2026, spapi_v0
 from amzcancel.wire.detect import parse_document
 from amzcancel.wire.reports import MAX_LINE_CHARS, iter_report_orders
 
@@ -43,6 +45,7 @@ BOMB = (
     b"<MessagesProcessed>&lol2;</MessagesProcessed></ProcessingSummary></ProcessingReport>"
     b"</Message></AmazonEnvelope>"
 )
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPORT_HEADER = b"order-id\torder-item-id\tquantity-purchased\tquantity-shipped\n"
 
 
@@ -165,6 +168,71 @@ def test_entity_bomb_is_refused_at_every_xml_entry_point(parse: Any) -> None:
     """Every parser of outside XML refuses DTDs and entities before expanding anything."""
     with pytest.raises(UnsafeXMLError):
         parse(BOMB)
+
+
+def _bomb_as(encoding: str, *, bom: bool = True, before: str = "") -> bytes:
+    text = BOMB.decode().replace(
+        '<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>{before}'
+    )
+    if encoding == "UTF-16":
+        return text.encode("utf-16" if bom else "utf-16-le")
+    return text.encode(encoding)
+
+
+DISGUISED_BOMBS = [
+    pytest.param(_bomb_as("UTF-16"), id="utf-16-with-bom"),
+    pytest.param(_bomb_as("UTF-16", bom=False), id="utf-16-le-without-bom"),
+    pytest.param(BOMB.decode().encode("utf-16-be"), id="utf-16-be-without-bom"),
+    pytest.param(b"\xef\xbb\xbf" + BOMB, id="utf-8-bom"),
+    pytest.param(_bomb_as("ISO-8859-1"), id="latin-1"),
+    pytest.param(_bomb_as("windows-1252"), id="cp1252-via-codecs"),
+    pytest.param(_bomb_as("UTF-8", before="<!-- a comment --><?pi data?>\n  "), id="after-misc"),
+    pytest.param(BOMB.removeprefix(b'<?xml version="1.0"?>'), id="no-declaration"),
+    pytest.param(BOMB.decode(), id="text"),
+    pytest.param(bytearray(BOMB), id="bytearray"),
+    pytest.param(
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><ListOrdersResponse>&e;'
+        b"</ListOrdersResponse>",
+        id="external-entity",
+    ),
+]
+
+
+@pytest.mark.parametrize("doc", DISGUISED_BOMBS)
+@pytest.mark.parametrize(
+    "parse",
+    [
+        pytest.param(mws.parse_list_orders, id="list-orders"),
+        pytest.param(mws.parse_list_order_items, id="list-order-items"),
+        pytest.param(parse_processing_report, id="processing-report"),
+    ],
+)
+def test_a_dtd_is_refused_in_every_encoding_and_position(parse: Any, doc: bytes | str) -> None:
+    """However a DTD is encoded or preceded, it never reaches the fast C parser: refused."""
+    with pytest.raises(UnsafeXMLError):
+        parse(doc)
+
+
+def test_documents_that_cannot_declare_a_dtd_take_the_c_parser() -> None:
+    """An ordinary ASCII-compatible document is read without defusedxml; one that mentions a
+    DOCTYPE anywhere, or is UTF-16, is read by defusedxml (which here is made to fail)."""
+    page = (FIXTURES / "mws" / "ListOrders.hand.200.1.xml").read_bytes()
+    with mock.patch.object(_xml.SafeET, "fromstring", side_effect=AssertionError("defusedxml")):
+        assert len(mws.parse_list_orders(page).orders) == 3
+        assert len(mws.parse_list_orders(page.decode()).orders) == 3
+        for slow in (
+            page.replace(b"<ListOrdersResult>", b"<ListOrdersResult><!-- <!DOCTYPE -->"),
+            page.decode().replace('"1.0"', '"1.0" encoding="UTF-16"').encode("utf-16"),
+        ):
+            with pytest.raises(AssertionError, match="defusedxml"):
+                mws.parse_list_orders(slow)
+
+
+def test_a_doctype_mentioned_in_a_comment_is_still_read() -> None:
+    """The word alone costs nothing but speed: defusedxml reads the document as before."""
+    page = (FIXTURES / "mws" / "ListOrders.hand.200.1.xml").read_bytes()
+    noted = page.replace(b"<ListOrdersResult>", b"<ListOrdersResult><!-- <!DOCTYPE x> -->")
+    assert mws.parse_list_orders(noted) == mws.parse_list_orders(page)
 
 
 def test_external_entity_is_refused_by_the_feed_checker() -> None:

@@ -431,10 +431,21 @@ def test_malformed_xml_names_source_and_location() -> None:
     assert str(error.value).startswith("mws: at line 7, column")
 
 
-def test_missing_order_id_is_an_error() -> None:
-    """An order with a blank AmazonOrderId fails the page, naming the element path."""
+def test_missing_order_id_sets_the_order_aside() -> None:
+    """An order with a blank AmazonOrderId is set aside, naming the element path; others stay."""
+    page = mws.parse_list_orders(load("ListOrders.hand.200.9.xml"))
+    assert [order.amazon_order_id for order in page.orders] == ["902-0000009-0000009"]
+    assert [(u.amazon_order_id, u.error) for u in page.unreadable] == [
+        (
+            None,
+            (
+                "at /ListOrdersResponse/ListOrdersResult/Orders/Order[2]/AmazonOrderId: "
+                "required value is missing"
+            ),
+        )
+    ]
     with pytest.raises(ParseError) as error:
-        mws.parse_list_orders(load("ListOrders.hand.200.9.xml"))
+        mws.parse_list_orders(load("ListOrders.hand.200.9.xml"), strict=True)
     assert error.value.location == (
         "/ListOrdersResponse/ListOrdersResult/Orders/Order[2]/AmazonOrderId"
     )

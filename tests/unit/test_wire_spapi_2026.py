@@ -261,27 +261,44 @@ def test_error_body_with_status_picks_class_and_keeps_request_id() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "location"),
+    ("name", "order_id", "location"),
     [
-        pytest.param("searchOrders.hand.invalid.1.json", "$.orders[0].orderId", id="no-order-id"),
+        pytest.param(
+            "searchOrders.hand.invalid.1.json", None, "$.orders[0].orderId", id="no-order-id"
+        ),
         pytest.param(
             "searchOrders.hand.invalid.2.json",
+            "902-1845936-5435070",
             "$.orders[0].orderItems[0].orderItemId",
             id="no-item-id",
         ),
         pytest.param(
             "searchOrders.hand.invalid.3.json",
+            "902-1845936-5435071",
             "$.orders[0].orderItems[0].cancellation.cancellationRequest.requester",
             id="requester-not-text",
         ),
-        pytest.param("searchOrders.hand.invalid.4.json", "$.orders", id="orders-not-array"),
     ],
 )
-def test_documents_lacking_what_the_job_needs_raise(name: str, location: str) -> None:
-    """Missing ids, an unreadable requester or no orders array is a ParseError at its path."""
+def test_orders_lacking_what_the_job_needs_are_set_aside(
+    name: str, order_id: str | None, location: str
+) -> None:
+    """Missing ids or an unreadable requester set the order aside; strict raises at its path."""
+    page = parse_search_orders(_load(name))
+    assert page.orders == []
+    assert [u.amazon_order_id for u in page.unreadable] == [order_id]
+    assert page.unreadable[0].error.startswith(f"at {location}: ")
     with pytest.raises(ParseError) as info:
-        parse_search_orders(_load(name))
+        parse_search_orders(_load(name), strict=True)
     assert info.value.location == location
+    assert info.value.source == "spapi-2026"
+
+
+def test_a_page_without_an_orders_array_raises() -> None:
+    """No orders array is a broken page, not an unreadable order: ParseError at $.orders."""
+    with pytest.raises(ParseError) as info:
+        parse_search_orders(_load("searchOrders.hand.invalid.4.json"))
+    assert info.value.location == "$.orders"
     assert info.value.source == "spapi-2026"
 
 
@@ -297,14 +314,36 @@ def test_get_order_without_order_object_raises() -> None:
     [
         pytest.param(b"", id="empty"),
         pytest.param(b"[1, 2]", id="array"),
-        pytest.param(b'{"orders": [1]}', id="order-not-object"),
-        pytest.param('{"orders": [{"orderId": 7, "orderItems": null}]}', id="items-null"),
+        pytest.param(b'{"orders": {}}', id="orders-not-array"),
     ],
 )
 def test_garbage_raises_parse_error(doc: bytes | str) -> None:
-    """Non-JSON, non-objects and wrongly typed required parts raise ParseError."""
+    """Non-JSON, non-objects and a page without its orders array raise ParseError."""
     with pytest.raises(ParseError):
         parse_search_orders(doc)
+
+
+@pytest.mark.parametrize(
+    ("doc", "order_id", "error"),
+    [
+        pytest.param(b'{"orders": [1]}', None, "at $.orders[0]: expected an object (got '1')"),
+        pytest.param(
+            '{"orders": [{"orderId": 7, "orderItems": null}]}',
+            "7",
+            "at $.orders[0].orderItems: required array is missing",
+            id="items-null",
+        ),
+    ],
+)
+def test_wrongly_typed_orders_are_set_aside(
+    doc: bytes | str, order_id: str | None, error: str
+) -> None:
+    """An order that is not an object, or whose items are not an array, is set aside."""
+    page = parse_search_orders(doc)
+    assert page.orders == []
+    assert [(u.amazon_order_id, u.error) for u in page.unreadable] == [(order_id, error)]
+    with pytest.raises(ParseError):
+        parse_search_orders(doc, strict=True)
 
 
 def test_accepts_decoded_mapping() -> None:

@@ -515,10 +515,15 @@ def test_200_with_errors_and_no_payload_raises(parse: Callable[[Any], object]) -
     assert error.value.details == "MarketplaceIds is required"
 
 
-def test_missing_order_id_is_an_error() -> None:
-    """An order without AmazonOrderId fails the page, naming its JSON path."""
+def test_missing_order_id_sets_the_order_aside() -> None:
+    """An order without AmazonOrderId is set aside naming its JSON path; strict raises there."""
+    page = spapi_v0.parse_get_orders(load("getOrders.hand.200.7.json"))
+    assert [order.amazon_order_id for order in page.orders] == ["902-0000009-0000009"]
+    assert [(u.amazon_order_id, u.error) for u in page.unreadable] == [
+        (None, "at $.payload.Orders[1].AmazonOrderId: required value is missing")
+    ]
     with pytest.raises(ParseError) as error:
-        spapi_v0.parse_get_orders(load("getOrders.hand.200.7.json"))
+        spapi_v0.parse_get_orders(load("getOrders.hand.200.7.json"), strict=True)
     assert error.value.source == "spapi-v0"
     assert error.value.location == "$.payload.Orders[1].AmazonOrderId"
     assert str(error.value).startswith("spapi-v0: at $.payload.Orders[1].AmazonOrderId:")

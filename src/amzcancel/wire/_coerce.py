@@ -22,9 +22,19 @@ from typing import Any, TypeVar, cast
 from dateutil import parser as date_parser
 
 from amzcancel.errors import ParseError
-from amzcancel.models import Money
+from amzcancel.models import BuyerCancel, Money
+from amzcancel.wire._clean import (
+    MAX_INT,
+    NotClean,
+    clean_count,
+    clean_datetime,
+    clean_flag,
+    clean_money,
+    common_datetime,
+)
 
 __all__ = [
+    "buyer_cancel",
     "lenient_datetime",
     "lenient_decimal",
     "lenient_enum",
@@ -42,7 +52,7 @@ logger = logging.getLogger("amzcancel.wire")
 
 E = TypeVar("E", bound=Enum)
 
-_MAX_INT = 2**63 - 1  # SQLite INTEGER, Java long
+_MAX_INT = MAX_INT  # SQLite INTEGER, Java long
 _MIN_INT = -(2**63)
 _SHOWN_CHARS = 80  # of a malformed value quoted in a warning
 _TRUE = frozenset({"true", "1"})
@@ -56,8 +66,10 @@ def parse_flag(value: Any, *, source: str, location: str) -> bool:
     ``"0"``/``None`` (missing) are false. Anything else is a :class:`ParseError`: a flag we
     cannot read must never be guessed, because guessing wrong mislabels a cancellation.
     """
-    if value is None:
-        return False
+    try:
+        return clean_flag(value)
+    except NotClean:
+        pass
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -69,6 +81,16 @@ def parse_flag(value: Any, *, source: str, location: str) -> bool:
         if text in _FALSE:
             return False
     raise ParseError("not a boolean flag", source=source, location=location, fragment=str(value))
+
+
+_NOT_REQUESTED = BuyerCancel(requested=False, reason=None)
+
+
+def buyer_cancel(requested: bool, reason: str | None) -> BuyerCancel:
+    """``BuyerCancel(requested=..., reason=...)``; the common "not requested" one is shared."""
+    if not requested and reason is None:
+        return _NOT_REQUESTED
+    return BuyerCancel(requested=requested, reason=reason)
 
 
 def strict_text(value: Any, *, source: str, location: str) -> str:
@@ -102,6 +124,9 @@ def _to_datetime(value: Any) -> datetime:
         text = value.strip()
         if not text:
             raise ValueError("empty date")
+        common = common_datetime(text)
+        if common is not None:
+            return common
         parsed = date_parser.isoparse(text)
     else:
         raise ValueError(f"not a date: {value!r}")
@@ -123,6 +148,10 @@ def strict_datetime(value: Any, *, source: str, location: str) -> datetime:
 
 def lenient_datetime(value: Any, *, source: str, location: str) -> datetime | None:
     """A datetime the job can do without: ``None`` (and a warning) when malformed."""
+    try:
+        return clean_datetime(value)
+    except NotClean:
+        pass
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
@@ -176,7 +205,10 @@ def lenient_int(
 
 def lenient_quantity(value: Any, *, source: str, location: str) -> int | None:
     """A count of units: a non-negative integer, or ``None`` (and a warning) when malformed."""
-    return lenient_int(value, source=source, location=location, minimum=0)
+    try:
+        return clean_count(value)
+    except NotClean:
+        return lenient_int(value, source=source, location=location, minimum=0)
 
 
 def unit_count(shipped: int | None, unshipped: int | None) -> int | None:
@@ -205,6 +237,10 @@ def lenient_money(
     currency: Any, amount: Any, *, source: str, location: str, amount_location: str
 ) -> Money | None:
     """A money value the job can do without: ``None`` (and a warning) unless both parts read."""
+    try:
+        return clean_money(currency, amount)
+    except NotClean:
+        pass
     value = lenient_decimal(amount, source=source, location=amount_location)
     code = optional_text(currency)
     if code is None or value is None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import json
 import re
 from collections.abc import Iterator, Mapping
 from itertools import chain
@@ -36,6 +35,7 @@ from typing import IO, Any
 from amzcancel.errors import ConfigError, ParseError
 from amzcancel.models import Order, Source
 from amzcancel.wire import mws, notifications, reports, spapi_2026, spapi_v0
+from amzcancel.wire._json import decode_json
 
 __all__ = ["FORMATS", "detect_format", "iter_document", "parse_document"]
 
@@ -89,7 +89,10 @@ def parse_document(data: bytes | str, *, format: str | Source = "auto") -> Itera
     Raises:
         APIError: the document is an Amazon error document (the matching subclass).
             JSON and XML documents are read (and fail) at the call; reports as iterated.
-        ParseError: the format cannot be recognised or the document cannot be read.
+        ParseError: the format cannot be recognised or the document cannot be read. This
+            reading is strict: a listing page with one order that cannot be read (which the
+            page parsers set aside in ``OrdersPage.unreadable``) raises that order's error,
+            naming the order.
         ConfigError: ``format`` is not one of :data:`FORMATS`.
 
     Added in 0.1.0.
@@ -151,14 +154,14 @@ def _parse_whole(source: Source, doc: bytes | Mapping[str, Any]) -> Iterator[Ord
             return iter(
                 [Order(amazon_order_id=page.amazon_order_id, source=source, items=page.items)]
             )
-        return iter(mws.parse_list_orders(doc).orders)
+        return iter(mws.parse_list_orders(doc, strict=True).orders)
     data = doc if isinstance(doc, Mapping) else _load_json(doc, source)
     if source is Source.SPAPI_V0:
         return _parse_v0(data)
     if source is Source.SPAPI_2026:
         if "order" in data and "orders" not in data:
             return iter([spapi_2026.parse_get_order(data)])
-        return iter(spapi_2026.parse_search_orders(data).orders)
+        return iter(spapi_2026.parse_search_orders(data, strict=True).orders)
     if source is Source.NOTIFICATION:
         return notifications.iter_order_changes(data)
     raise ParseError("not a JSON format", source=source.value, location="$")  # pragma: no cover
@@ -169,7 +172,7 @@ def _parse_v0(data: Mapping[str, Any]) -> Iterator[Order]:
     if payload is None and data.get("errors"):
         raise spapi_v0.parse_error_body(data)
     if isinstance(payload, Mapping) and "Orders" in payload:
-        return iter(spapi_v0.parse_get_orders(data).orders)
+        return iter(spapi_v0.parse_get_orders(data, strict=True).orders)
     if isinstance(payload, Mapping) and "OrderItems" in payload:
         page = spapi_v0.parse_get_order_items(data)
         order = Order(
@@ -181,7 +184,7 @@ def _parse_v0(data: Mapping[str, Any]) -> Iterator[Order]:
 
 def _load_json(raw: bytes, source: Source) -> Mapping[str, Any]:
     try:
-        data = json.loads(raw.removeprefix(codecs.BOM_UTF8))
+        data = decode_json(raw.removeprefix(codecs.BOM_UTF8))
     except (ValueError, RecursionError) as exc:
         raise ParseError(
             f"not valid JSON: {exc}", source=source.value, location="$", fragment=_preview(raw)

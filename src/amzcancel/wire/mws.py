@@ -16,8 +16,9 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import logging
-import xml.etree.ElementTree as ET  # types only; parsing goes through _xml (defusedxml)
+import xml.etree.ElementTree as ET  # types only; parsing goes through _xml
 from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from amzcancel.errors import APIError, ParseError, make_api_error
@@ -26,13 +27,23 @@ from amzcancel.models import (
     FulfillmentChannel,
     ItemsPage,
     Money,
-    Order,
-    OrderItem,
     OrdersPage,
     OrderStatus,
     Source,
 )
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_flag,
+    clean_id,
+    clean_money,
+)
 from amzcancel.wire._coerce import (
+    buyer_cancel,
     lenient_datetime,
     lenient_enum,
     lenient_money,
@@ -41,7 +52,17 @@ from amzcancel.wire._coerce import (
     strict_text,
     unit_count,
 )
-from amzcancel.wire._xml import XmlInput, child, child_text, children, local_name, parse_xml
+from amzcancel.wire._listing import read_listing
+from amzcancel.wire._xml import (
+    XmlInput,
+    child,
+    child_text,
+    children,
+    element_text,
+    index_children,
+    local_name,
+    parse_xml,
+)
 
 __all__ = [
     "is_error_response",
@@ -57,37 +78,47 @@ _ORDER_ROOTS = ("ListOrdersResponse", "ListOrdersByNextTokenResponse", "GetOrder
 _ITEM_ROOTS = ("ListOrderItemsResponse", "ListOrderItemsByNextTokenResponse")
 
 
-def parse_list_orders(doc: XmlInput) -> OrdersPage:
+def parse_list_orders(doc: XmlInput, *, strict: bool = False) -> OrdersPage:
     """Read a ListOrders or ListOrdersByNextToken response (GetOrder is read too).
 
     Args:
         doc: the response body, bytes or text.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
-        The page: orders without items, ``next_token`` (``None`` on the last page) and the
-        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+        The page: orders without items, ``next_token`` (``None`` on the last page), the echoed
+        ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor), and in ``unreadable``
+        each order without an ``AmazonOrderId``, logged as a warning; the page's other orders
+        are returned all the same.
 
     Raises:
         APIError: the document is an MWS ``ErrorResponse`` (the matching subclass).
         UnsafeXMLError: the document has a DTD or entities.
-        ParseError: not XML, not an orders response, or an order without ``AmazonOrderId``.
+        ParseError: not XML or not an orders response; with ``strict``, an order without
+            ``AmazonOrderId``.
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     root = parse_xml(doc, source=_SOURCE)
     result, where = _result(root, _ORDER_ROOTS)
     orders_element = child(result, "Orders")
     if orders_element is None:
         raise ParseError("the response has no Orders list", source=_SOURCE, location=where)
-    orders = [
-        _order(element, f"{where}/Orders/Order[{index}]")
-        for index, element in enumerate(children(orders_element, "Order"), start=1)
-    ]
-    return OrdersPage(
-        orders=orders,
-        next_token=child_text(result, "NextToken"),
-        last_updated_before=_date(result, "LastUpdatedBefore", where),
-        created_before=_date(result, "CreatedBefore", where),
+    return read_listing(
+        children(orders_element, "Order"),
+        # MWS paths count from 1, as XPath does.
+        locate=lambda index: f"{where}/Orders/Order[{index + 1}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
+            "next_token": child_text(result, "NextToken"),
+            "last_updated_before": _date(result, "LastUpdatedBefore", where),
+            "created_before": _date(result, "CreatedBefore", where),
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 
@@ -118,11 +149,11 @@ def parse_list_order_items(doc: XmlInput) -> ItemsPage:
     if items_element is None:
         raise ParseError("the response has no OrderItems list", source=_SOURCE, location=where)
     items = [
-        _item(element, f"{where}/OrderItems/OrderItem[{index}]")
+        _read_item(element, f"{where}/OrderItems/OrderItem[{index}]")
         for index, element in enumerate(children(items_element, "OrderItem"), start=1)
     ]
-    return ItemsPage(
-        amazon_order_id=order_id, items=items, next_token=child_text(result, "NextToken")
+    return ItemsPage.model_validate(
+        {"amazon_order_id": order_id, "items": items, "next_token": child_text(result, "NextToken")}
     )
 
 
@@ -232,7 +263,10 @@ def _result(root: ET.Element, expected: tuple[str, ...]) -> tuple[ET.Element, st
 
 
 def _date(element: ET.Element, name: str, where: str) -> datetime | None:
-    text = child_text(element, name)
+    return _date_text(child_text(element, name), name, where)
+
+
+def _date_text(text: str | None, name: str, where: str) -> datetime | None:
     if text is not None and "%" in text:
         # The ListOrders example in Amazon's MWS docs carries URL-encoded timestamps
         # (2017-02-25T18%3A10%3A21.687Z); they are unambiguous once unquoted.
@@ -240,91 +274,96 @@ def _date(element: ET.Element, name: str, where: str) -> datetime | None:
     return lenient_datetime(text, source=_SOURCE, location=f"{where}/{name}")
 
 
-def _money(element: ET.Element, name: str, where: str) -> Money | None:
-    money = child(element, name)
+def _money(fields: dict[str, ET.Element], name: str, where: str) -> Money | None:
+    money = fields.get(name)
     if money is None:
         return None
+    parts = index_children(money)
     return lenient_money(
-        child_text(money, "CurrencyCode"),
-        child_text(money, "Amount"),
+        element_text(parts.get("CurrencyCode")),
+        element_text(parts.get("Amount")),
         source=_SOURCE,
         location=f"{where}/{name}",
         amount_location=f"{where}/{name}/Amount",
     )
 
 
-def _order(element: ET.Element, where: str) -> Order:
-    order_id = strict_text(
-        child_text(element, "AmazonOrderId"), source=_SOURCE, location=f"{where}/AmazonOrderId"
+def _quantity(fields: dict[str, ET.Element], name: str, where: str) -> int | None:
+    return lenient_quantity(
+        element_text(fields.get(name)), source=_SOURCE, location=f"{where}/{name}"
     )
-    return Order(
-        amazon_order_id=order_id,
-        marketplace_id=child_text(element, "MarketplaceId"),
-        status=lenient_enum(
+
+
+def _order_id(element: ET.Element) -> str | None:
+    return child_text(element, "AmazonOrderId")
+
+
+def _order(element: ET.Element, where: str) -> dict[str, Any]:
+    """The fields of an ``Order``, validated with the whole page (one pydantic call)."""
+    fields = index_children(element)
+    order_id = strict_text(
+        element_text(fields.get("AmazonOrderId")),
+        source=_SOURCE,
+        location=f"{where}/AmazonOrderId",
+    )
+    return {
+        "amazon_order_id": order_id,
+        "marketplace_id": element_text(fields.get("MarketplaceId")),
+        "status": lenient_enum(
             OrderStatus,
-            child_text(element, "OrderStatus"),
+            element_text(fields.get("OrderStatus")),
             source=_SOURCE,
             location=f"{where}/OrderStatus",
         ),
-        fulfillment_channel=lenient_enum(
+        "fulfillment_channel": lenient_enum(
             FulfillmentChannel,
-            child_text(element, "FulfillmentChannel"),
+            element_text(fields.get("FulfillmentChannel")),
             source=_SOURCE,
             location=f"{where}/FulfillmentChannel",
         ),
-        purchase_date=_date(element, "PurchaseDate", where),
-        last_update_date=_date(element, "LastUpdateDate", where),
-        source=Source.MWS,
-        order_total=_money(element, "OrderTotal", where),
-        unit_count=unit_count(
-            lenient_quantity(
-                child_text(element, "NumberOfItemsShipped"),
-                source=_SOURCE,
-                location=f"{where}/NumberOfItemsShipped",
-            ),
-            lenient_quantity(
-                child_text(element, "NumberOfItemsUnshipped"),
-                source=_SOURCE,
-                location=f"{where}/NumberOfItemsUnshipped",
-            ),
+        "purchase_date": _date_text(
+            element_text(fields.get("PurchaseDate")), "PurchaseDate", where
         ),
-    )
+        "last_update_date": _date_text(
+            element_text(fields.get("LastUpdateDate")), "LastUpdateDate", where
+        ),
+        "source": Source.MWS,
+        "order_total": _money(fields, "OrderTotal", where),
+        "unit_count": unit_count(
+            _quantity(fields, "NumberOfItemsShipped", where),
+            _quantity(fields, "NumberOfItemsUnshipped", where),
+        ),
+    }
 
 
-def _item(element: ET.Element, where: str) -> OrderItem:
+def _item(element: ET.Element, where: str) -> dict[str, Any]:
+    """The fields of an ``OrderItem``, validated with the whole page (one pydantic call)."""
+    fields = index_children(element)
     item_id = strict_text(
-        child_text(element, "OrderItemId"), source=_SOURCE, location=f"{where}/OrderItemId"
+        element_text(fields.get("OrderItemId")), source=_SOURCE, location=f"{where}/OrderItemId"
     )
-    return OrderItem(
-        order_item_id=item_id,
-        asin=child_text(element, "ASIN"),
-        seller_sku=child_text(element, "SellerSKU"),
-        title=child_text(element, "Title"),
-        quantity_ordered=lenient_quantity(
-            child_text(element, "QuantityOrdered"),
-            source=_SOURCE,
-            location=f"{where}/QuantityOrdered",
-        ),
-        quantity_shipped=lenient_quantity(
-            child_text(element, "QuantityShipped"),
-            source=_SOURCE,
-            location=f"{where}/QuantityShipped",
-        ),
-        buyer_cancel=_buyer_cancel(element, where),
-        item_price=_money(element, "ItemPrice", where),
-    )
+    return {
+        "order_item_id": item_id,
+        "asin": element_text(fields.get("ASIN")),
+        "seller_sku": element_text(fields.get("SellerSKU")),
+        "title": element_text(fields.get("Title")),
+        "quantity_ordered": _quantity(fields, "QuantityOrdered", where),
+        "quantity_shipped": _quantity(fields, "QuantityShipped", where),
+        "buyer_cancel": _buyer_cancel(fields, where),
+        "item_price": _money(fields, "ItemPrice", where),
+    }
 
 
-def _buyer_cancel(item: ET.Element, where: str) -> BuyerCancel:
+def _buyer_cancel(fields: dict[str, ET.Element], where: str) -> BuyerCancel:
     # Amazon's datatype nests the pair in <BuyerRequestedCancel>; its changelog calls them
     # "fields" of the OrderItem, and some gateways emit them flat. Read each field nested
     # first, then flat, so a half-nested item keeps what it says.
-    nested = child(item, "BuyerRequestedCancel")
+    nested = fields.get("BuyerRequestedCancel")
     flag, location = None, where
     if nested is not None:
         flag, location = child(nested, "IsBuyerRequestedCancel"), f"{where}/BuyerRequestedCancel"
     if flag is None:
-        flag, location = child(item, "IsBuyerRequestedCancel"), where
+        flag, location = fields.get("IsBuyerRequestedCancel"), where
     requested = parse_flag(
         None if flag is None else (flag.text or ""),
         source=_SOURCE,
@@ -332,5 +371,73 @@ def _buyer_cancel(item: ET.Element, where: str) -> BuyerCancel:
     )
     reason = None if nested is None else child_text(nested, "BuyerCancelReason")
     if reason is None:
-        reason = child_text(item, "BuyerCancelReason")
-    return BuyerCancel(requested=requested, reason=reason)
+        reason = element_text(fields.get("BuyerCancelReason"))
+    return buyer_cancel(requested, reason)
+
+
+# --- the fast reader of clean orders and items (see amzcancel.wire._clean) ---------------------
+
+_STATUSES = choices(OrderStatus)
+_CHANNELS = choices(FulfillmentChannel)
+
+
+def _clean_date(found: ET.Element | None) -> datetime | None:
+    text = element_text(found)
+    if text is not None and "%" in text:  # URL-encoded: the careful reader unquotes it
+        raise NotClean
+    return clean_datetime(text)
+
+
+def _clean_money(found: ET.Element | None) -> Money | None:
+    if found is None:
+        return None
+    parts = index_children(found)
+    return clean_money(element_text(parts.get("CurrencyCode")), element_text(parts.get("Amount")))
+
+
+def _clean_order(element: ET.Element) -> dict[str, Any]:
+    fields = index_children(element)
+    text = fields.get
+    return {
+        "amazon_order_id": clean_id(element_text(text("AmazonOrderId"))),
+        "marketplace_id": element_text(text("MarketplaceId")),
+        "status": clean_choice(_STATUSES, element_text(text("OrderStatus"))),
+        "fulfillment_channel": clean_choice(_CHANNELS, element_text(text("FulfillmentChannel"))),
+        "purchase_date": _clean_date(text("PurchaseDate")),
+        "last_update_date": _clean_date(text("LastUpdateDate")),
+        "source": Source.MWS,
+        "order_total": _clean_money(text("OrderTotal")),
+        "unit_count": unit_count(
+            clean_count(element_text(text("NumberOfItemsShipped"))),
+            clean_count(element_text(text("NumberOfItemsUnshipped"))),
+        ),
+    }
+
+
+def _clean_item(element: ET.Element) -> dict[str, Any]:
+    fields = index_children(element)
+    text = fields.get
+    # Nested first, then flat, field by field, as _buyer_cancel reads them.
+    nested = text("BuyerRequestedCancel")
+    cancel = {} if nested is None else index_children(nested)
+    flag = cancel.get("IsBuyerRequestedCancel")
+    if flag is None:
+        flag = text("IsBuyerRequestedCancel")
+    reason = element_text(cancel.get("BuyerCancelReason"))
+    if reason is None:
+        reason = element_text(text("BuyerCancelReason"))
+    return {
+        "order_item_id": clean_id(element_text(text("OrderItemId"))),
+        "asin": element_text(text("ASIN")),
+        "seller_sku": element_text(text("SellerSKU")),
+        "title": element_text(text("Title")),
+        "quantity_ordered": clean_count(element_text(text("QuantityOrdered"))),
+        "quantity_shipped": clean_count(element_text(text("QuantityShipped"))),
+        "buyer_cancel": buyer_cancel(
+            clean_flag(None if flag is None else (flag.text or "")), reason
+        ),
+        "item_price": _clean_money(text("ItemPrice")),
+    }
+
+
+_read_item = clean_first(_clean_item, _item)

@@ -26,6 +26,18 @@ from typing import Any
 
 from amzcancel.errors import ParseError
 from amzcancel.models import BuyerCancel, FulfillmentChannel, Order, OrderItem, OrderStatus, Source
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_flag,
+    clean_id,
+    clean_object,
+    clean_text,
+)
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
@@ -120,7 +132,11 @@ def parse_order_change(doc: JsonInput) -> Order:
 
     Added in 0.1.0.
     """
-    data = unwrap_notification(doc)
+    return Order.model_validate(_read_change(unwrap_notification(doc), "$"))
+
+
+def _change(data: Mapping[str, Any], _root: str) -> Order:
+    """The careful reader of an unwrapped notification; locations start at it (``$``)."""
     payload = require_object(data.get("Payload"), source=_SOURCE, location="$.Payload")
     where = "$.Payload.OrderChangeNotification"
     change = require_object(payload.get("OrderChangeNotification"), source=_SOURCE, location=where)
@@ -222,3 +238,54 @@ def _item(value: Any, where: str) -> OrderItem:
         ),
         buyer_cancel=BuyerCancel(requested=requested, reported=flag is not None),
     )
+
+
+# --- the fast reader of clean notifications (see amzcancel.wire._clean) ------------------------
+
+_STATUS_CHOICES = choices(OrderStatus)
+_CHANNEL_CHOICES = choices(FulfillmentChannel)
+# (requested, reported): the flag says yes, says no, or is not there (then it says nothing).
+_BUYER_CANCEL = {
+    (requested, reported): BuyerCancel(requested=requested, reported=reported)
+    for requested, reported in ((True, True), (False, True), (False, False))
+}
+
+
+def _clean_change(data: Mapping[str, Any]) -> dict[str, Any]:
+    payload = clean_object(data.get("Payload"))
+    change = None if payload is None else clean_object(payload.get("OrderChangeNotification"))
+    summary = None if change is None else clean_object(change.get("Summary"))
+    if change is None or summary is None:
+        raise NotClean
+    items = summary.get("OrderItems")
+    trigger = clean_object(change.get("OrderChangeTrigger")) or {}
+    if type(items) is not list:
+        raise NotClean
+    return {
+        "amazon_order_id": clean_id(change.get("AmazonOrderId")),
+        "marketplace_id": clean_text(summary.get("MarketplaceId")),
+        "status": clean_choice(_STATUS_CHOICES, summary.get("OrderStatus")),
+        "fulfillment_channel": clean_choice(_CHANNEL_CHOICES, summary.get("FulfillmentType")),
+        "purchase_date": clean_datetime(summary.get("PurchaseDate")),
+        # EventTime stands in only when the trigger has no time (it is not read otherwise).
+        "last_update_date": clean_datetime(trigger.get("TimeOfOrderChange"))
+        or clean_datetime(data.get("EventTime")),
+        "source": Source.NOTIFICATION,
+        "items": [_clean_item(item) for item in items],
+    }
+
+
+def _clean_item(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    flag = value.get("IsBuyerRequestedCancel")
+    return {
+        "order_item_id": clean_id(value.get("OrderItemId")),
+        "seller_sku": clean_text(value.get("SellerSKU")),
+        "quantity_ordered": clean_count(value.get("Quantity")),
+        "quantity_shipped": clean_count(value.get("QuantityShipped")),
+        "buyer_cancel": _BUYER_CANCEL[clean_flag(flag), flag is not None],
+    }
+
+
+_read_change = clean_first(_clean_change, _change)

@@ -35,6 +35,18 @@ from amzcancel.models import (
     OrderStatus,
     Source,
 )
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_id,
+    clean_money,
+    clean_object,
+    clean_text,
+)
 from amzcancel.wire._coerce import (
     lenient_datetime,
     lenient_enum,
@@ -44,6 +56,7 @@ from amzcancel.wire._coerce import (
     strict_text,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
+from amzcancel.wire._listing import read_listing
 
 __all__ = ["parse_error_body", "parse_get_order", "parse_search_orders"]
 
@@ -71,33 +84,46 @@ BUYER_REQUESTER = "BUYER"
 """The ``requester`` value that makes a cancellation request the buyer's formal request."""
 
 
-def parse_search_orders(doc: JsonInput) -> OrdersPage:
+def parse_search_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     """Read a searchOrders response (``SearchOrdersResponse``).
 
     Args:
         doc: the body as bytes or text, or an already-decoded mapping.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
         The page: orders *with* items, ``next_token`` from ``pagination.nextToken`` (``None``
-        when ``pagination`` is absent, i.e. on the last page) and the echoed
-        ``lastUpdatedBefore``/``createdBefore``.
+        when ``pagination`` is absent, i.e. on the last page), the echoed
+        ``lastUpdatedBefore``/``createdBefore``, and in ``unreadable`` each order that could not
+        be read strictly (an order or item without its id, an unreadable cancellation request),
+        logged as a warning; the page's other orders are returned all the same.
 
     Raises:
         APIError: the document is an error body (``{"errors": [...]}`` without ``orders``).
-        ParseError: not JSON, no ``orders`` list, or an order or item without its id.
+        ParseError: not JSON or no ``orders`` list; with ``strict``, an order that cannot be
+            read (the message names the order when its id could be read).
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     data = load_json_object(doc, source=_SOURCE)
     _raise_if_error_body(data, "orders")
-    orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
+    raw_orders = require_array(data.get("orders"), source=_SOURCE, location="$.orders")
     pagination = _optional_object(data.get("pagination"), "$.pagination")
     next_token = None if pagination is None else optional_text(pagination.get("nextToken"))
-    return OrdersPage(
-        orders=[_order(order, f"$.orders[{index}]") for index, order in enumerate(orders)],
-        next_token=next_token,
-        last_updated_before=_date(data, "lastUpdatedBefore", "$"),
-        created_before=_date(data, "createdBefore", "$"),
+    return read_listing(
+        raw_orders,
+        locate=lambda index: f"$.orders[{index}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
+            "next_token": next_token,
+            "last_updated_before": _date(data, "lastUpdatedBefore", "$"),
+            "created_before": _date(data, "createdBefore", "$"),
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 
@@ -112,7 +138,7 @@ def parse_get_order(doc: JsonInput) -> Order:
     """
     data = load_json_object(doc, source=_SOURCE)
     _raise_if_error_body(data, "order")
-    return _order(data.get("order"), "$.order")
+    return Order.model_validate(_read_order(data.get("order"), "$.order"))
 
 
 def parse_error_body(
@@ -178,6 +204,10 @@ def _money(value: Any, location: str) -> Money | None:
         location=location,
         amount_location=f"{location}.amount",
     )
+
+
+def _order_id(value: Any) -> str | None:
+    return optional_text(value.get("orderId")) if isinstance(value, Mapping) else None
 
 
 def _order(value: Any, where: str) -> Order:
@@ -274,3 +304,77 @@ def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
         )
         return BuyerCancel()
     return BuyerCancel(requested=True, reason=optional_text(request.get("cancelReason")))
+
+
+# --- the fast reader of clean orders (see amzcancel.wire._clean) -------------------------------
+
+_STATUS_CHOICES = choices(OrderStatus, _STATUSES)
+_CHANNEL_CHOICES = choices(FulfillmentChannel, _FULFILLED_BY)
+_NOT_REQUESTED = BuyerCancel()  # no cancellation, or no request in it
+
+
+def _clean_money(value: Any) -> Money | None:
+    money = clean_object(value)
+    if money is None:
+        return None
+    return clean_money(money.get("currencyCode"), money.get("amount"))
+
+
+def _clean_order(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    items = value.get("orderItems")
+    if type(items) is not list:
+        raise NotClean
+    sales = clean_object(value.get("salesChannel")) or {}
+    fulfillment = clean_object(value.get("fulfillment")) or {}
+    proceeds = clean_object(value.get("proceeds")) or {}
+    return {
+        "amazon_order_id": clean_id(value.get("orderId")),
+        "marketplace_id": clean_text(sales.get("marketplaceId")),
+        "status": clean_choice(_STATUS_CHOICES, fulfillment.get("fulfillmentStatus")),
+        "fulfillment_channel": clean_choice(_CHANNEL_CHOICES, fulfillment.get("fulfilledBy")),
+        "purchase_date": clean_datetime(value.get("createdTime")),
+        "last_update_date": clean_datetime(value.get("lastUpdatedTime")),
+        "source": Source.SPAPI_2026,
+        "items": [_clean_item(item) for item in items],
+        "order_total": _clean_money(proceeds.get("grandTotal")),
+    }
+
+
+def _clean_item(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    product = clean_object(value.get("product")) or {}
+    price = clean_object(product.get("price")) or {}
+    fulfillment = clean_object(value.get("fulfillment")) or {}
+    return {
+        "order_item_id": clean_id(value.get("orderItemId")),
+        "asin": clean_text(product.get("asin")),
+        "seller_sku": clean_text(product.get("sellerSku")),
+        "title": clean_text(product.get("title")),
+        "quantity_ordered": clean_count(value.get("quantityOrdered")),
+        "quantity_shipped": clean_count(fulfillment.get("quantityFulfilled")),
+        "buyer_cancel": _clean_request(value.get("cancellation")),
+        "item_price": _clean_money(price.get("unitPrice")),
+        "cancelled": False,
+    }
+
+
+def _clean_request(value: Any) -> BuyerCancel:
+    """The buyer's request of an item with no executed cancellation (those read carefully)."""
+    cancellation = clean_object(value)
+    if cancellation is None:
+        return _NOT_REQUESTED
+    if cancellation.get("cancellationExecution") is not None:
+        raise NotClean
+    request = clean_object(cancellation.get("cancellationRequest"))
+    if request is None:
+        return _NOT_REQUESTED
+    requester = request.get("requester")
+    if type(requester) is not str or requester.strip().upper() != BUYER_REQUESTER:
+        raise NotClean
+    return BuyerCancel(requested=True, reason=clean_text(request.get("cancelReason")))
+
+
+_read_order = clean_first(_clean_order, _order)

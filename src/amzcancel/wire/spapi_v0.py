@@ -38,7 +38,20 @@ from amzcancel.models import (
     OrderStatus,
     Source,
 )
+from amzcancel.wire._clean import (
+    NotClean,
+    choices,
+    clean_choice,
+    clean_count,
+    clean_datetime,
+    clean_first,
+    clean_flag,
+    clean_id,
+    clean_money,
+    clean_text,
+)
 from amzcancel.wire._coerce import (
+    buyer_cancel,
     lenient_datetime,
     lenient_enum,
     lenient_money,
@@ -49,6 +62,7 @@ from amzcancel.wire._coerce import (
     unit_count,
 )
 from amzcancel.wire._json import JsonInput, load_json_object, require_array, require_object
+from amzcancel.wire._listing import read_listing
 
 __all__ = [
     "parse_error_body",
@@ -62,30 +76,42 @@ logger = logging.getLogger("amzcancel.wire.spapi_v0")
 _SOURCE = Source.SPAPI_V0.value
 
 
-def parse_get_orders(doc: JsonInput) -> OrdersPage:
+def parse_get_orders(doc: JsonInput, *, strict: bool = False) -> OrdersPage:
     """Read a getOrders response (``GetOrdersResponse``).
 
     Args:
         doc: the body as bytes or text, or an already-decoded mapping.
+        strict: raise the :class:`ParseError` of the first order that cannot be read, instead
+            of setting it aside in ``unreadable`` (added in 0.2.0).
 
     Returns:
-        The page: orders without items, ``next_token`` (``None`` when absent or empty) and the
-        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor).
+        The page: orders without items, ``next_token`` (``None`` when absent or empty), the
+        echoed ``LastUpdatedBefore``/``CreatedBefore`` (the next sync cursor), and in
+        ``unreadable`` each order that could not be read (no ``AmazonOrderId``, not an object),
+        logged as a warning; the page's other orders are returned all the same.
 
     Raises:
         APIError: the document carries ``errors`` and no ``payload`` (the matching subclass).
-        ParseError: not JSON, no ``payload.Orders`` list, or an order without
-            ``AmazonOrderId``.
+        ParseError: not JSON or no ``payload.Orders`` list; with ``strict``, an order that
+            cannot be read.
 
-    Added in 0.1.0.
+    Added in 0.1.0. Changed in 0.2.0: an unreadable order no longer fails the page.
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
-    orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
-    return OrdersPage(
-        orders=[_order(order, f"$.payload.Orders[{index}]") for index, order in enumerate(orders)],
-        next_token=optional_text(payload.get("NextToken")),
-        last_updated_before=_date(payload, "LastUpdatedBefore", "$.payload"),
-        created_before=_date(payload, "CreatedBefore", "$.payload"),
+    raw_orders = require_array(payload.get("Orders"), source=_SOURCE, location="$.payload.Orders")
+    return read_listing(
+        raw_orders,
+        locate=lambda index: f"$.payload.Orders[{index}]",
+        clean=_clean_order,
+        careful=_order,
+        order_id=_order_id,
+        page=lambda: {
+            "next_token": optional_text(payload.get("NextToken")),
+            "last_updated_before": _date(payload, "LastUpdatedBefore", "$.payload"),
+            "created_before": _date(payload, "CreatedBefore", "$.payload"),
+        },
+        source=_SOURCE,
+        strict=strict,
     )
 
 
@@ -99,7 +125,7 @@ def parse_get_order(doc: JsonInput) -> Order:
     Added in 0.1.0.
     """
     payload = _payload(load_json_object(doc, source=_SOURCE))
-    return _order(payload, "$.payload")
+    return Order.model_validate(_read_order(payload, "$.payload"))
 
 
 def parse_get_order_items(doc: JsonInput) -> ItemsPage:
@@ -123,10 +149,15 @@ def parse_get_order_items(doc: JsonInput) -> ItemsPage:
     items = require_array(
         payload.get("OrderItems"), source=_SOURCE, location="$.payload.OrderItems"
     )
-    return ItemsPage(
-        amazon_order_id=order_id,
-        items=[_item(item, f"$.payload.OrderItems[{index}]") for index, item in enumerate(items)],
-        next_token=optional_text(payload.get("NextToken")),
+    return ItemsPage.model_validate(
+        {
+            "amazon_order_id": order_id,
+            "items": [
+                _read_item(item, f"$.payload.OrderItems[{index}]")
+                for index, item in enumerate(items)
+            ],
+            "next_token": optional_text(payload.get("NextToken")),
+        }
     )
 
 
@@ -227,6 +258,10 @@ def _money(data: Mapping[str, Any], key: str, where: str) -> Money | None:
     )
 
 
+def _order_id(value: Any) -> str | None:
+    return optional_text(value.get("AmazonOrderId")) if isinstance(value, Mapping) else None
+
+
 def _order(value: Any, where: str) -> Order:
     data = require_object(value, source=_SOURCE, location=where)
     return Order(
@@ -293,3 +328,66 @@ def _buyer_cancel(value: Any, where: str) -> BuyerCancel:
         location=f"{location}.IsBuyerRequestedCancel",
     )
     return BuyerCancel(requested=requested, reason=optional_text(data.get("BuyerCancelReason")))
+
+
+# --- the fast reader of clean orders and items (see amzcancel.wire._clean) ---------------------
+
+_STATUSES = choices(OrderStatus)
+_CHANNELS = choices(FulfillmentChannel)
+_NOT_SAID = BuyerCancel()  # no BuyerRequestedCancel object: not requested
+
+
+def _clean_money(value: Any) -> Money | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise NotClean
+    return clean_money(value.get("CurrencyCode"), value.get("Amount"))
+
+
+def _clean_order(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    return {
+        "amazon_order_id": clean_id(value.get("AmazonOrderId")),
+        "marketplace_id": clean_text(value.get("MarketplaceId")),
+        "status": clean_choice(_STATUSES, value.get("OrderStatus")),
+        "fulfillment_channel": clean_choice(_CHANNELS, value.get("FulfillmentChannel")),
+        "purchase_date": clean_datetime(value.get("PurchaseDate")),
+        "last_update_date": clean_datetime(value.get("LastUpdateDate")),
+        "source": Source.SPAPI_V0,
+        "order_total": _clean_money(value.get("OrderTotal")),
+        "unit_count": unit_count(
+            clean_count(value.get("NumberOfItemsShipped")),
+            clean_count(value.get("NumberOfItemsUnshipped")),
+        ),
+    }
+
+
+def _clean_item(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise NotClean
+    cancel = value.get("BuyerRequestedCancel")
+    if cancel is None:
+        buyer = _NOT_SAID
+    elif type(cancel) is dict:
+        buyer = buyer_cancel(
+            clean_flag(cancel.get("IsBuyerRequestedCancel")),
+            clean_text(cancel.get("BuyerCancelReason")),
+        )
+    else:
+        raise NotClean
+    return {
+        "order_item_id": clean_id(value.get("OrderItemId")),
+        "asin": clean_text(value.get("ASIN")),
+        "seller_sku": clean_text(value.get("SellerSKU")),
+        "title": clean_text(value.get("Title")),
+        "quantity_ordered": clean_count(value.get("QuantityOrdered")),
+        "quantity_shipped": clean_count(value.get("QuantityShipped")),
+        "buyer_cancel": buyer,
+        "item_price": _clean_money(value.get("ItemPrice")),
+    }
+
+
+_read_order = clean_first(_clean_order, _order)
+_read_item = clean_first(_clean_item, _item)
