@@ -124,7 +124,7 @@ def test_answers_that_drip_one_byte_at_a_time_are_cut_off_and_retried(tmp_path: 
         seed=3,
         orders=150,
         clock=FakeClock(),
-        quirks=Quirks(drip_share=0.3, drip_seconds=0.05),
+        quirks=Quirks(drip_share=0.2, drip_seconds=0.05),
     )
     with mp.serve(port=0) as base_url:
         sync = OrderSync(
@@ -135,10 +135,72 @@ def test_answers_that_drip_one_byte_at_a_time_are_cut_off_and_retried(tmp_path: 
             lwa_endpoint=f"{base_url}/auth/o2/token",
             clock=mp.clock,
             since=since(mp),  # type: ignore[arg-type]
-            client_options={"request_deadline": 1.0},
+            client_options={"request_deadline": 1.0, "max_retries": 10},
         )
         with sync:
             result = sync.run_once()
             found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
     assert found == mp.truth().buyer_cancel_requests
     assert result.requests > result.item_fetches + 2  # dripped attempts were retried
+
+
+@pytest.mark.parametrize("api", ["auto", "2026", "v0", "mws"])
+def test_an_order_that_cannot_be_read_is_set_aside_not_allowed_to_stop_the_others(
+    tmp_path: Path, api: str
+) -> None:
+    """One unreadable order (an item without its id) costs nothing else: the other orders are
+    stored, the run succeeds and names it; later runs read it again, and once it reads well it
+    is stored and leaves the set-aside list.
+
+    (It used to fail its whole page on every run, so no other order was ever stored again.)
+    """
+    mp = Marketplace(seed=12, orders=120, clock=FakeClock())
+    broken = next(o for o in mp.orders() if o.open_requests())
+    mp.garble(broken.amazon_order_id)
+    with mp.order_sync(store=tmp_path / "s.db", api=api, since=since(mp)) as sync:  # type: ignore[arg-type]
+        first = sync.run_once()
+        assert [oid for oid, _ in first.set_aside] == [broken.amazon_order_id]
+        assert "orderItemId" in first.set_aside[0][1] or "OrderItemId" in first.set_aside[0][1]
+        found = {(p.amazon_order_id, p.order_item_id) for p in sync.pending()}
+        others = {k for k in mp.truth().buyer_cancel_requests if k[0] != broken.amazon_order_id}
+        assert found == others
+        (aside,) = sync.store.set_aside_orders("sandbox")
+        assert aside.amazon_order_id == broken.amazon_order_id
+        mp.advance(timedelta(minutes=5))
+        sync.run_once()  # still unreadable: tried again, still aside
+        (aside,) = sync.store.set_aside_orders("sandbox")
+        assert aside.attempts >= 2
+        mp.request_cancel(  # a real change heals the document
+            broken.amazon_order_id,
+            next(
+                i for i in broken.items if not i.buyer_requested and i.quantity_unshipped
+            ).order_item_id
+            if any(not i.buyer_requested and i.quantity_unshipped for i in broken.items)
+            else broken.items[0].order_item_id,
+            "Changed mind about purchase",
+        )
+        mp.advance(timedelta(minutes=5))
+        last = sync.run_once()
+        assert sync.store.set_aside_orders("sandbox") == []
+        assert last.set_aside == ()
+        found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
+    assert found == mp.truth().buyer_cancel_requests
+
+
+def test_a_set_aside_order_is_read_again_by_id_even_when_it_does_not_change(
+    tmp_path: Path,
+) -> None:
+    """A listing glitch that a read by id does not have: the next run's retry stores it."""
+    mp = Marketplace(seed=12, orders=60, clock=FakeClock())
+    broken = next(o for o in mp.orders() if o.open_requests())
+    mp.garble(broken.amazon_order_id)
+    with mp.order_sync(store=tmp_path / "s.db", api="2026", since=since(mp)) as sync:
+        sync.run_once()
+        assert len(sync.store.set_aside_orders("sandbox")) == 1
+        broken.garbled = False  # the glitch is gone; the order itself did not change
+        mp.advance(timedelta(minutes=5))
+        result = sync.run_once()
+        assert result.set_aside_recovered == 1
+        assert sync.store.set_aside_orders("sandbox") == []
+        found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
+    assert found == mp.truth().buyer_cancel_requests

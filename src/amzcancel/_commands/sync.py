@@ -199,3 +199,19 @@ def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
         f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
         "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")
     )
+    if result.set_aside:
+        ids = ", ".join(order_id for order_id, _ in result.set_aside[:10])
+        more = f" and {len(result.set_aside) - 10} more" if len(result.set_aside) > 10 else ""
+        out.write(
+            f"{len(result.set_aside)} orders could not be read and are set aside; the next sync "
+            f"reads them again: {ids}{more}\n"
+        )
+    if result.set_aside_recovered:
+        out.write(
+            f"{result.set_aside_recovered} orders set aside earlier read well and are stored\n"
+        )
+    if result.unreadable_without_id:
+        out.write(
+            f"{result.unreadable_without_id} listed orders could not be read and carry no "
+            "order id (see the warnings above)\n"
+        )

@@ -29,6 +29,7 @@ BUCKET_OPERATIONS: dict[str, str] = {
     "feeds.getFeed": "getFeed",
     "feeds.getFeedDocument": "getFeedDocument",
     # MWS operations share a bucket with their ByNextToken twin.
+    "mws.GetOrder": "GetOrder",
     "mws.ListOrders": "ListOrders",
     "mws.ListOrderItems": "ListOrderItems",
 }

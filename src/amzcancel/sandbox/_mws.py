@@ -39,6 +39,7 @@ MWS_NAMESPACE = "https://mws.amazonservices.com/Orders/2013-09-01"
 _TIMESTAMP_SKEW = timedelta(minutes=15)
 _NO_PRICES = (OrderStatus.PENDING, OrderStatus.PENDING_AVAILABILITY)
 _BUCKETS = {
+    "GetOrder": "mws.GetOrder",
     "ListOrders": "mws.ListOrders",
     "ListOrdersByNextToken": "mws.ListOrders",
     "ListOrderItems": "mws.ListOrderItems",
@@ -237,6 +238,7 @@ class MwsOrders:
         params = self.params(request)
         action = params.get("Action", "")
         handlers = {
+            "GetOrder": self._get_order,
             "ListOrders": self._list_orders,
             "ListOrdersByNextToken": self._list_orders_by_next_token,
             "ListOrderItems": self._list_order_items,
@@ -354,6 +356,19 @@ class MwsOrders:
         items = "".join(render_item(order, i) for i in order.items[offset : offset + size])
         parts.append(f"<OrderItems>{items}</OrderItems>")
         return "".join(parts)
+
+    def _get_order(self, params: dict[str, str]) -> str:
+        """``GetOrder``: up to 50 orders by ``AmazonOrderId.Id.n`` (unknown ids are left out)."""
+        ids = self._numbered(params, "AmazonOrderId.Id.")
+        if not ids:
+            raise BadInput("AmazonOrderId.Id.1 is required")
+        if len(ids) > 50:
+            raise BadInput("AmazonOrderId accepts at most 50 values")
+        for order_id in ids:
+            if not ORDER_ID_PATTERN.match(order_id):
+                raise BadInput(f"Invalid AmazonOrderId: {order_id[:40]}")
+        found = [self._state.orders[i] for i in ids if i in self._state.orders]
+        return "<Orders>" + "".join(render_order(order) for order in found) + "</Orders>"
 
     def _list_order_items(self, params: dict[str, str]) -> str:
         order_id = params.get("AmazonOrderId", "")

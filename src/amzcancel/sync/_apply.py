@@ -15,7 +15,7 @@ from datetime import datetime
 
 from amzcancel.clock import Clock
 from amzcancel.models import Order
-from amzcancel.sync._protocol import CursorKey, Event, Store
+from amzcancel.sync._protocol import CursorKey, Event, Lease, SetAside, Store
 
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_FLUSH_SECONDS", "Applier"]
 
@@ -33,7 +33,10 @@ class Applier:
         store: the store to write to.
         account: the seller account.
         on_events: receives the events each write appended to the outbox.
+        on_set_aside: told of the orders set aside (for the run's summary).
         clock: the sync's clock, which ages batches.
+        lease: the worker's lease on the account, checked by every write (``None``: one
+            process syncs this account, no lease).
         batch_size: orders per transaction at most.
         flush_seconds: a batch older than this is written at the next order.
     """
@@ -45,12 +48,17 @@ class Applier:
         on_events: Callable[[Sequence[Event]], None],
         *,
         clock: Clock,
+        on_set_aside: Callable[[Sequence[SetAside]], None] | None = None,
+        lease: Lease | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         flush_seconds: float = DEFAULT_FLUSH_SECONDS,
     ) -> None:
         self._store = store
         self._account = account
         self._clock = clock
+        self._lease = lease
+        self._set_aside: list[SetAside] = []
+        self._on_set_aside = on_set_aside
         self._on_events = on_events
         self._batch_size = batch_size
         self._flush_seconds = flush_seconds
@@ -66,9 +74,20 @@ class Applier:
         if len(self._pending) >= self._batch_size or due:
             self.flush()
 
+    def set_aside(self, entries: Sequence[SetAside]) -> None:
+        """Record orders that could not be read, with the next write (at the latest, with the
+        cursor: it never moves past an order that is neither stored nor set aside)."""
+        self._set_aside.extend(entries)
+        if self._on_set_aside is not None:
+            self._on_set_aside(entries)
+
     def flush(self, cursor: tuple[CursorKey, datetime] | None = None) -> None:
         """Write what is queued, and the cursor with it when given, in one transaction."""
-        if not self._pending and cursor is None:
+        if not self._pending and not self._set_aside and cursor is None:
             return
         orders, self._pending = self._pending, []
-        self._on_events(self._store.apply(self._account, orders, cursor=cursor))
+        aside, self._set_aside = self._set_aside, []
+        events = self._store.apply(
+            self._account, orders, cursor=cursor, set_aside=aside, lease=self._lease
+        )
+        self._on_events(events)

@@ -67,6 +67,12 @@ class SyncProgress:
     ``getOrderItems``)."""
     rate_limit_wait_seconds_by_operation: dict[str, float] = field(default_factory=dict)
     """Time spent pacing before sending, per operation (each has its own bucket)."""
+    set_aside: int = 0
+    """Orders set aside because they could not be read (retried on later runs)."""
+    set_aside_recovered: int = 0
+    """Orders set aside before that read well now and were stored."""
+    unreadable_without_id: int = 0
+    """Listed orders that could not be read and carry no readable order id (not retried)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,13 @@ class SyncResult:
     """Orders stored through each path of a multi-path run."""
     rate_limit_wait_seconds_by_operation: Mapping[str, float] = field(default_factory=dict)
     """Pacing time per operation."""
+    set_aside: tuple[tuple[str, str], ...] = ()
+    """``(order id, why)`` of the orders set aside in this run because they could not be read;
+    later runs read them again (``amzcancel status`` lists every set-aside order)."""
+    set_aside_recovered: int = 0
+    """Orders set aside earlier that read well in this run and were stored."""
+    unreadable_without_id: int = 0
+    """Listed orders that could not be read and carry no readable order id (not retried)."""
     error: str | None = None
     """Why the run failed, or ``None`` when it succeeded. A failed run's figures count what it
     read and stored before the failure (the store keeps it; the cursor did not move past it)."""
@@ -165,5 +178,8 @@ class SyncResult:
             "rate_limit_wait_seconds_by_operation": {
                 op: round(s, 3) for op, s in self.rate_limit_wait_seconds_by_operation.items()
             },
+            "set_aside": [{"amazon_order_id": oid, "error": why} for oid, why in self.set_aside],
+            "set_aside_recovered": self.set_aside_recovered,
+            "unreadable_without_id": self.unreadable_without_id,
             "error": self.error,
         }

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from amzcancel.errors import APIError
+from amzcancel.sync._protocol import SetAside
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync._window import Window
 
@@ -65,12 +66,18 @@ class RunLedger:
         self.progress = SyncProgress(api=api)
         self.windows: list[WindowRecord] = []
         self.events: Counter[str] = Counter()
+        self.set_aside: dict[str, str] = {}
         base = stats() if stats else None
         self._base_requests = base.requests if base else 0
         self._base_throttled = base.throttled if base else 0
         self._base_wait = base.rate_limit_wait_seconds if base else 0.0
         self._base_ops = dict(base.requests_by_operation) if base else {}
         self._base_waits = _waits(base)
+
+    def note_set_aside(self, entries: Sequence[SetAside]) -> None:
+        """Remember the orders this run set aside, for the summary."""
+        for entry in entries:
+            self.set_aside[entry.amazon_order_id] = entry.error
 
     def count_events(self, events: Sequence[object]) -> None:
         """Count the events one store write appended, by type."""
@@ -133,6 +140,9 @@ class RunLedger:
             paths=p.paths,
             orders_by_path=dict(p.orders_by_path),
             rate_limit_wait_seconds_by_operation=dict(p.rate_limit_wait_seconds_by_operation),
+            set_aside=tuple(sorted(self.set_aside.items())),
+            set_aside_recovered=p.set_aside_recovered,
+            unreadable_without_id=p.unreadable_without_id,
             error=None if error is None else (str(error) or type(error).__name__),
         )
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from amzcancel.errors import InvalidInputError
-from amzcancel.models import OrderItem, OrdersPage, Source
+from amzcancel.errors import InvalidInputError, NotFoundError
+from amzcancel.models import Order, OrderItem, OrdersPage, Source
 from amzcancel.transport import ORDERS_2026_INCLUDED_DATA
 
 if TYPE_CHECKING:
@@ -100,6 +100,15 @@ class OrderSource(Protocol):
         """Every item of one order (all pages)."""
         ...
 
+    async def get_order(self, order_id: str) -> Order:
+        """One order by id, with its items (to read a set-aside order again).
+
+        Raises:
+            NotFoundError: Amazon does not know the order.
+            ParseError: the order still cannot be read.
+        """
+        ...
+
 
 class SpApi2026Source:
     """Orders 2026-01-01 ``searchOrders`` with ``includedData=CANCELLATION,FULFILLMENT``.
@@ -129,8 +138,10 @@ class SpApi2026Source:
         )
 
     async def order_items(self, order_id: str) -> list[OrderItem]:
-        order = await self._client.orders_2026.get_order(order_id, included_data=INCLUDED_DATA_2026)
-        return list(order.items)
+        return list((await self.get_order(order_id)).items)
+
+    async def get_order(self, order_id: str) -> Order:
+        return await self._client.orders_2026.get_order(order_id, included_data=INCLUDED_DATA_2026)
 
 
 class SpApiV0Source:
@@ -179,6 +190,10 @@ class SpApiV0Source:
                 _log.info("items NextToken of %s refused; reading its items again", order_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def get_order(self, order_id: str) -> Order:
+        header = await self._client.orders_v0.get_order(order_id)
+        return header.with_items(await self.order_items(order_id))
+
 
 class MwsSource:
     """MWS Orders 2013-09-01 ``ListOrders`` + ``ListOrderItems`` (and their ByNextToken calls).
@@ -219,3 +234,9 @@ class MwsSource:
                 continue
             return items
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get_order(self, order_id: str) -> Order:
+        page = await self._client.get_order([order_id])
+        if not page.orders:
+            raise NotFoundError(f"MWS GetOrder knows no order {order_id}", code="NotFound")
+        return page.orders[0].with_items(await self.order_items(order_id))

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from amzcancel.errors import InvalidInputError, NotFoundError
+from amzcancel.errors import InvalidInputError, NotFoundError, ParseError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
 from amzcancel.sync._listing import ListingGuard
@@ -28,6 +28,7 @@ from amzcancel.sync._paths import (
 )
 from amzcancel.sync._result import SyncProgress
 from amzcancel.sync._run import first_error
+from amzcancel.sync._set_aside import note_unreadable, set_aside_one
 from amzcancel.sync._window import Window, reached_bound
 from amzcancel.sync._workpool import SearchClaim, WorkPool
 
@@ -229,6 +230,7 @@ class WindowCover:
                     continue
                 self.progress.pages += 1
                 self._saw(page.orders)
+                note_unreadable(page.unreadable, self.applier, self.progress)
                 if page.last_updated_before is not None and part.before == self.window.before:
                     self.echoes.append(page.last_updated_before)
                 fresh = {id(x) for x in self.calls.new_or_changed(page.orders)}
@@ -263,6 +265,12 @@ class WindowCover:
             order_id, listed = taken
             try:
                 order = await self._fetch_one(path, order_id, listed)
+            except ParseError as exc:
+                # Cannot be read: set aside for a later run, done for this window.
+                set_aside_one(order_id, exc, self.applier, self.progress)
+                pool.complete(order_id)
+                await self._notify()
+                continue
             except BaseException:
                 pool.give_back(order_id)
                 raise
@@ -394,6 +402,7 @@ class WindowCover:
         self, page: OrdersPage, claim: SearchClaim | None, *, defer: bool = False
     ) -> None:
         self._saw(page.orders)
+        note_unreadable(page.unreadable, self.applier, self.progress)
         taken = [
             order
             for order in page.orders

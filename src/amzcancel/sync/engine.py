@@ -28,15 +28,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from amzcancel.clock import Clock
-from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
+from amzcancel.errors import AuthError, InvalidInputError, NotFoundError, ParseError
 from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
 from amzcancel.sync._listing import ListingGuard
 from amzcancel.sync._multipath import MultiPathCoverer
 from amzcancel.sync._paths import SearchUnavailableError
-from amzcancel.sync._protocol import CursorKey, Store
+from amzcancel.sync._protocol import CursorKey, Lease, Store
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync._run import RunLedger, api_refused, bounds, first_error
+from amzcancel.sync._set_aside import note_unreadable, retry_set_aside, set_aside_one
 from amzcancel.sync._sources import API_SPAPI_2026, LISTING_SOURCES, OrderSource
 from amzcancel.sync._window import (
     DEFAULT_OVERLAP,
@@ -134,14 +135,20 @@ class SyncEngine:
         self._multipath = multipath
         self.last_result: SyncResult | None = None
         """The summary of the last run, also when it failed (``error`` says why)."""
+        self._lease: Lease | None = None
 
     @property
     def api(self) -> str:
         """The API the next run reads (the fallback, once ``auto`` has fallen back)."""
         return self._sources[0].api
 
-    async def run(self) -> SyncResult:
-        """Run one sync: every marketplace group, one window each.
+    async def run(self, *, lease: Lease | None = None) -> SyncResult:
+        """Run one sync: every marketplace group, one window each, then the set-aside orders.
+
+        Args:
+            lease: a worker's lease on the account: every write checks it is still held
+                (:class:`~amzcancel.errors.LeaseLost` otherwise), so a worker that lost its
+                lease cannot move a cursor another worker owns now.
 
         Raises:
             AmzCancelError: a call failed after the client's retries, or the store failed.
@@ -158,9 +165,11 @@ class SyncEngine:
             self._marketplace_ids[i : i + MAX_MARKETPLACES_PER_CALL]
             for i in range(0, len(self._marketplace_ids), MAX_MARKETPLACES_PER_CALL)
         ]
+        self._lease = lease
         try:
             for group in groups:
                 await self._sync_group(run, group)
+            await self._retry_set_aside(run)
         except Exception as exc:
             self.last_result = run.result(self._open_requests(), error=exc)
             raise
@@ -191,7 +200,7 @@ class SyncEngine:
             if cursor is None and not window.is_empty:
                 # Where this first run starts, kept before anything is read: a rerun after a
                 # failure starts here too instead of "7 days before its own now".
-                self._store.set_cursor(key, window.after)
+                self._store.apply(self._account, [], cursor=(key, window.after), lease=self._lease)
             if window.is_empty:
                 run.windows.append(WindowRecord(source.api, marketplace_ids, *bounds(window), None))
                 return
@@ -254,10 +263,30 @@ class SyncEngine:
                 return
             lower = reached
 
+    def _applier(self, run: RunLedger) -> Applier:
+        return Applier(
+            self._store,
+            self._account,
+            run.count_events,
+            clock=self._clock,
+            lease=self._lease,
+            on_set_aside=run.note_set_aside,
+        )
+
+    async def _retry_set_aside(self, run: RunLedger) -> None:
+        """Read the orders earlier runs set aside again; store those that read well now."""
+        applier = self._applier(run)
+        try:
+            await retry_set_aside(
+                self._store, self._account, self._sources[0], applier, run.progress
+            )
+        finally:
+            applier.flush()
+
     async def _cover_part(
         self, run: RunLedger, source: OrderSource, key: CursorKey, part: Window
     ) -> datetime:
-        applier = Applier(self._store, self._account, run.count_events, clock=self._clock)
+        applier = self._applier(run)
         if self._multipath is not None and source.api == API_SPAPI_2026:
             return await self._cover_paths(self._multipath, run, key, part, applier)
         scheduled: dict[str, datetime | None] = {}
@@ -336,6 +365,7 @@ class SyncEngine:
                         break
                     run.progress.pages += 1
                     run.progress.orders_seen += len(page.orders)
+                    note_unreadable(page.unreadable, applier, run.progress)
                     if page.last_updated_before is not None:
                         echoes.append(page.last_updated_before)
                     for order in self._changed(page.orders, scheduled, inline=source.items_inline):
@@ -423,6 +453,9 @@ class SyncEngine:
     ) -> None:
         try:
             items = await source.order_items(order.amazon_order_id)
+        except ParseError as exc:
+            set_aside_one(order.amazon_order_id, exc, applier, run.progress)
+            return
         finally:
             slots.release()
         run.progress.item_fetches_done += 1

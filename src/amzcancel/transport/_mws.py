@@ -92,6 +92,7 @@ class MwsClient(_MwsBase, SyncClient, SyncResource):
     Added in 0.1.0.
     """
 
+    get_order = sync_op(ops.get_order)
     list_orders = sync_op(ops.list_orders)
     list_orders_by_next_token = sync_op(ops.list_orders_by_next_token)
     list_order_items = sync_op(ops.list_order_items)
@@ -115,6 +116,7 @@ class AsyncMwsClient(_MwsBase, AsyncClient, AsyncResource):
     Added in 0.1.0.
     """
 
+    get_order = async_op(ops.get_order)
     list_orders = async_op(ops.list_orders)
     list_orders_by_next_token = async_op(ops.list_orders_by_next_token)
     list_order_items = async_op(ops.list_order_items)

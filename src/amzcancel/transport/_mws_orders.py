@@ -20,6 +20,7 @@ from amzcancel.transport._params import iso_utc, page_size, require_one_window
 from amzcancel.wire import mws
 
 __all__ = [
+    "get_order",
     "list_order_items",
     "list_order_items_by_next_token",
     "list_orders",
@@ -121,6 +122,21 @@ def list_orders_by_next_token(next_token: str) -> ApiCall[OrdersPage]:
     """
     form = {"NextToken": _token(next_token)}
     return ApiCall(_spec("ListOrdersByNextToken", form), mws.parse_list_orders)
+
+
+def get_order(order_ids: Sequence[str]) -> ApiCall[OrdersPage]:
+    """``GetOrder``: up to 50 orders by id (without items); unknown ids are left out.
+
+    Quota: 6 requests, one restored per minute.
+
+    Added in 0.2.0.
+    """
+    ids = [order_ids] if isinstance(order_ids, str) else list(order_ids)
+    if not 1 <= len(ids) <= 50:
+        raise InvalidInputError("order_ids takes 1 to 50 order ids")
+    form: dict[str, str] = {}
+    _numbered(form, "AmazonOrderId.Id", ids, "order_ids")
+    return ApiCall(_spec("GetOrder", form), mws.parse_list_orders)
 
 
 def list_order_items(order_id: str) -> ApiCall[ItemsPage]:
