@@ -40,6 +40,18 @@ def _clean_environ() -> Iterator[None]:
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _scratch_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run every test in a scratch directory: a command's default store (./amzcancel.db, as
+    ``cancel`` and ``sync`` write it) must never land in the checkout."""
+    saved = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     """The folder of recorded and hand-written wire fixtures."""

@@ -24,8 +24,7 @@ from amzcancel.sandbox import (
     SandboxRequest,
     SandboxResponse,
 )
-from amzcancel.sync import SqliteStore
-from amzcancel.sync.facade import _default_account
+from amzcancel.sync import SqliteStore, default_account
 
 KILLS = 5
 SEED = 1234
@@ -140,7 +139,7 @@ def test_sigkill_at_random_points_then_rerun_ends_with_the_truth(
     assert len(killed_after) >= 3  # most runs really were killed mid-sync
     summary = json.loads(final.stdout)
     account = summary["account"]
-    assert account == _default_account(SANDBOX_LWA_CREDENTIALS)
+    assert account == default_account(SANDBOX_LWA_CREDENTIALS)
     with SqliteStore(store) as db:
         pending = {
             (p.amazon_order_id, p.order_item_id): p.reason

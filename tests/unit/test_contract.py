@@ -280,13 +280,29 @@ def test_parse_bad_input_is_exit_2_and_one_line_naming_the_file(
 # --- amzcancel sync ------------------------------------------------------------------------
 
 
+def assert_default_store(parser: argparse.ArgumentParser) -> None:
+    """No --store: $AMZCANCEL_STORE, else ./amzcancel.db (the contract's default)."""
+    import os
+
+    from amzcancel._commands._options import store_target
+
+    args = parser.parse_args([])
+    assert store_target(args) == "amzcancel.db"
+    os.environ["AMZCANCEL_STORE"] = "postgresql://db.internal/amzcancel"
+    try:
+        assert store_target(args) == "postgresql://db.internal/amzcancel"
+        assert store_target(parser.parse_args(["--store", "x.db"])) == "x.db"
+    finally:
+        del os.environ["AMZCANCEL_STORE"]
+
+
 def test_sync_flags() -> None:
     """sync takes every documented flag, --api with exactly auto|2026|v0|mws."""
     parser = subparser("sync")
     api = option(parser, "--api")
     assert list(api.choices or ()) == ["auto", "2026", "v0", "mws"]
     assert api.default == "auto"
-    assert option(parser, "--store").default == "amzcancel.db"
+    assert_default_store(parser)
     assert isinstance(option(parser, "--marketplace"), argparse._AppendAction)
     for flag in ("--since", "--endpoint", "--lwa-endpoint"):
         assert option(parser, flag).nargs is None  # takes one value
@@ -392,7 +408,7 @@ def test_sync_reads_credentials_from_the_contract_env_vars(
 def test_pending_flags_and_json_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """pending --store --json prints an array of objects with the contract keys."""
     parser = subparser("pending")
-    assert option(parser, "--store").default == "amzcancel.db"
+    assert_default_store(parser)
     assert option(parser, "--json").nargs == 0
     store = str(tmp_path / "s.db")
     assert main(["sync", "--sandbox", "--store", store, "--json"]) == 0

@@ -6,11 +6,45 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime
 
 from amzcancel.errors import ConfigError
 
-__all__ = ["add_paths", "add_region", "add_since", "refuse_endpoints_with_sandbox"]
+__all__ = [
+    "DEFAULT_STORE",
+    "ENV_STORE",
+    "add_paths",
+    "add_region",
+    "add_since",
+    "add_store",
+    "refuse_endpoints_with_sandbox",
+    "store_target",
+]
+
+ENV_STORE = "AMZCANCEL_STORE"
+"""The variable naming the store when ``--store`` is not given (a path or postgresql:// URL)."""
+
+DEFAULT_STORE = "amzcancel.db"
+"""The SQLite file in the current directory, when neither ``--store`` nor the variable says."""
+
+
+def add_store(parser: argparse.ArgumentParser, what: str = "the store") -> None:
+    """``--store PATH|URL``: a SQLite file or a ``postgresql://`` URL."""
+    parser.add_argument(
+        "--store",
+        metavar="PATH|URL",
+        help=(
+            f"{what}: a SQLite file or a postgresql:// URL "
+            f"(default: ${ENV_STORE}, else {DEFAULT_STORE})"
+        ),
+    )
+
+
+def store_target(args: argparse.Namespace) -> str:
+    """The store a command uses: ``--store``, else ``$AMZCANCEL_STORE``, else the default."""
+    given: str | None = getattr(args, "store", None)
+    return given or os.environ.get(ENV_STORE) or DEFAULT_STORE
 
 
 def add_since(parser: argparse.ArgumentParser, help_text: str) -> None:

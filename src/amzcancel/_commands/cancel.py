@@ -23,18 +23,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from amzcancel._commands._options import add_region, refuse_endpoints_with_sandbox
-from amzcancel.errors import AmzCancelError, AuthError, ConfigError
+from amzcancel._commands._cancel_journal import CancelJournal, Resumed
+from amzcancel._commands._options import (
+    add_region,
+    add_store,
+    refuse_endpoints_with_sandbox,
+    store_target,
+)
+from amzcancel.clock import SystemClock
+from amzcancel.errors import AmzCancelError, AuthError, ConfigError, PolicyViolation
 from amzcancel.feeds import (
+    DEFAULT_POLL_INTERVAL_SECONDS,
     CancellationFeed,
     FeedError,
+    FeedResult,
     FeedSubmission,
     build_cancellation_feed,
     submit_cancellation_feed,
 )
 from amzcancel.models import Order
 from amzcancel.policy import CancelDecision, approve_cancellation, parse_cancel_reason
-from amzcancel.sync import DEFAULT_MARKETPLACE
+from amzcancel.sync import (
+    DEFAULT_MARKETPLACE,
+    CancellationRecord,
+    default_account,
+    open_store,
+)
 from amzcancel.transport import (
     ORDERS_2026_INCLUDED_DATA,
     Region,
@@ -100,21 +114,46 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--sandbox", action="store_true", help="run against the built-in simulated marketplace"
     )
+    add_store(parser, "where cancellations are recorded before they are submitted")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=DEFAULT_POLL_INTERVAL_SECONDS,
+        metavar="SECONDS",
+        help=f"seconds between getFeed calls (default {DEFAULT_POLL_INTERVAL_SECONDS:g})",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON object on stdout")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Cancel as asked; returns the exit status."""
+    """Cancel as asked (or finish an earlier, interrupted cancellation); the exit status."""
     reason = parse_cancel_reason(args.reason)  # a typo fails before any request
     refuse_endpoints_with_sandbox(args)
-    with _client(args) as (client, default_merchant):
+    with (
+        _client(args) as (client, default_merchant, account),
+        open_store(store_target(args)) as store,
+    ):
         merchant = args.merchant_id or os.environ.get(ENV_SELLER_ID) or default_merchant
         if not merchant:
             raise ConfigError(
                 f"the feed needs the merchant identifier: pass --merchant-id or set {ENV_SELLER_ID}"
             )
+        journal = CancelJournal(store, account, SystemClock())
+        if not args.dry_run:
+            resumed = journal.resume(
+                client,
+                args.order_id,
+                lambda: _fetch(client, args.order_id, args.api),
+                poll_interval=args.poll_interval,
+            )
+            if resumed is not None:
+                return _report_resumed(resumed, as_json=args.json)
         order = _fetch(client, args.order_id, args.api)
+        wanted = args.items or [item.order_item_id for item in order.items]
+        done = None if args.dry_run else journal.already_done(order, wanted)
+        if done is not None:
+            return _report_done_before(done, order, as_json=args.json)
         decisions = [
             approve_cancellation(
                 order,
@@ -131,27 +170,105 @@ def run(args: argparse.Namespace) -> int:
             _print_dry_run(feed, as_json=args.json)
             return 0
         marketplaces = args.marketplaces or [order.marketplace_id or DEFAULT_MARKETPLACE]
+        item_ids = [i for d in decisions for i in d.order_item_ids]
+        record = journal.begin(order.amazon_order_id, item_ids, reason.value)
+        before_create, on_created = journal.hooks(record)
         print(
             f"submitting the cancellation feed for order {order.amazon_order_id}", file=sys.stderr
         )
-        submission = submit_cancellation_feed(
-            client, feed, marketplace_ids=marketplaces, orders=[order]
-        )
+        try:
+            submission = submit_cancellation_feed(
+                client,
+                feed,
+                marketplace_ids=marketplaces,
+                orders=[order],
+                poll_interval=args.poll_interval,
+                before_create=before_create,
+                on_created=on_created,
+            )
+        except (PolicyViolation, FeedError) as exc:
+            journal.finish(record, ok=False, detail=str(exc))
+            raise
+        errors = submission.errors_for(order.amazon_order_id)
+        journal.finish(record, ok=not errors, detail=_summary(submission))
         after = _refetch(client, args.order_id, args.api)
     _print_submission(submission, after, as_json=args.json)
-    report = submission.report
-    if report is not None and report.errors:
-        first = report.errors[0]
+    if errors:
         raise FeedError(
-            f"Amazon refused {len(report.errors)} message(s) of feed {submission.feed_id}: "
-            f"{first.description or first.result_message_code}"
+            f"Amazon refused {len(errors)} message(s) of feed {submission.feed_id}: "
+            f"{errors[0].description or errors[0].result_message_code}"
         )
     return 0
 
 
+def _summary(result: FeedResult) -> str:
+    return result.report.summary() if result.report is not None else "no processing report"
+
+
+def _report_done_before(record: CancellationRecord, order: Order, *, as_json: bool) -> int:
+    """The items are cancelled already, by a cancellation this store recorded: say so, exit 0."""
+    status = None if order.status is None else order.status.value
+    if as_json:
+        body = {
+            "dry_run": False,
+            "already_cancelled": True,
+            "feed_id": record.feed_id,
+            "state": record.state.value,
+            "order_status": status,
+        }
+        print(json.dumps(body))
+    else:
+        feed = f"feed {record.feed_id}" if record.feed_id else "an earlier feed"
+        print(
+            f"order {record.amazon_order_id}: already cancelled by {feed} "
+            f"({record.created_at:%Y-%m-%d %H:%M:%S}Z); nothing sent"
+        )
+    return 0
+
+
+def _report_resumed(resumed: Resumed, *, as_json: bool) -> int:
+    """Say how an earlier, interrupted cancellation of the order ended; the exit status."""
+    record, result = resumed.record, resumed.result
+    status = None if resumed.order is None or resumed.order.status is None else resumed.order.status
+    if as_json:
+        body = {
+            "dry_run": False,
+            "resumed": True,
+            "feed_id": record.feed_id,
+            "processing_status": None if result is None else result.processing_status,
+            "report": None
+            if result is None or result.report is None
+            else result.report.model_dump(mode="json"),
+            "state": record.state.value,
+            "order_status": None if status is None else status.value,
+        }
+        print(json.dumps(body))
+    else:
+        started = f"{record.created_at:%Y-%m-%d %H:%M:%S}Z"
+        if result is not None:
+            print(
+                f"an earlier cancellation of order {record.amazon_order_id} (started {started}) "
+                f"was interrupted; its feed {record.feed_id} {result.processing_status}: "
+                f"{_summary(result)}"
+            )
+        else:
+            print(
+                f"an earlier cancellation of order {record.amazon_order_id} (started {started}) "
+                f"was interrupted; Amazon shows the order {status.value if status else 'cancelled'}"
+            )
+    if not resumed.done:
+        detail = record.detail or "the earlier feed did not cancel the order"
+        raise FeedError(
+            f"the earlier cancellation of order {record.amazon_order_id} did not happen "
+            f"({detail}); run the command again to submit a new one"
+        )
+    print(f"order {record.amazon_order_id}: cancelled, no second feed sent", file=sys.stderr)
+    return 0
+
+
 @contextmanager
-def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]]:
-    """The SP-API client (and the default merchant id) for the chosen target."""
+def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None, str]]:
+    """The SP-API client, the default merchant id and the store account of the target."""
     if not args.sandbox:
         # The endpoint, when given, overrides the region (which is then not checked).
         region = (
@@ -162,13 +279,13 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None]
         with SpApiClient(
             endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=region
         ) as client:
-            yield client, None
+            yield client, None, default_account(client.credentials)
         return
-    from amzcancel.sandbox import SANDBOX_MWS_SELLER_ID, Marketplace
+    from amzcancel.sandbox import SANDBOX_ACCOUNT, SANDBOX_MWS_SELLER_ID, Marketplace
 
     # The same marketplace `amzcancel sync --sandbox` sees today (same seed, same clock start).
     with Marketplace.demo().client() as client:
-        yield client, SANDBOX_MWS_SELLER_ID
+        yield client, SANDBOX_MWS_SELLER_ID, SANDBOX_ACCOUNT
 
 
 def _fetch(client: SpApiClient, order_id: str, api: str) -> Order:

@@ -14,11 +14,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from amzcancel._commands._options import add_store, store_target
 from amzcancel.errors import StoreError
 from amzcancel.models import format_utc
 from amzcancel.policy import allowed_cancel_reasons, recommended_reason
-from amzcancel.sync import PendingRequest
-from amzcancel.sync.store import DEFAULT_STORE_PATH, SqliteStore
+from amzcancel.sync import PendingRequest, is_postgres_url, open_store
 
 __all__ = ["pending_row", "register", "run"]
 
@@ -37,12 +37,7 @@ def register(subparsers: Any) -> None:
             "cannot cancel them."
         ),
     )
-    parser.add_argument(
-        "--store",
-        default=DEFAULT_STORE_PATH,
-        metavar="PATH",
-        help=f"SQLite store written by `amzcancel sync` (default {DEFAULT_STORE_PATH})",
-    )
+    add_store(parser, "the store `amzcancel sync` writes")
     parser.add_argument("--account", help="only this account's requests (default: all)")
     parser.add_argument(
         "--include-afn", action="store_true", help="also list Amazon-fulfilled orders"
@@ -84,10 +79,11 @@ def pending_row(request: PendingRequest) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """List the open requests; returns the exit status."""
+    target = store_target(args)
     # Checked here so that reading never creates an empty database at a mistyped path.
-    if not Path(args.store).is_file():
-        raise StoreError(f"{args.store}: no such store (run `amzcancel sync` first)")
-    with SqliteStore(args.store, create=False) as store:
+    if not is_postgres_url(target) and not Path(target).is_file():
+        raise StoreError(f"{target}: no such store (run `amzcancel sync` first)")
+    with open_store(target, create=False, read_only=True) as store:
         requests = store.pending_requests(account=args.account, include_afn=args.include_afn)
     rows = [pending_row(request) for request in requests]
     if args.json:

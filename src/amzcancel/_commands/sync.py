@@ -19,7 +19,9 @@ from amzcancel._commands._options import (
     add_paths,
     add_region,
     add_since,
+    add_store,
     refuse_endpoints_with_sandbox,
+    store_target,
 )
 from amzcancel.errors import AmzCancelError
 from amzcancel.sync import SyncProgress, SyncResult
@@ -45,7 +47,7 @@ def register(subparsers: Any) -> None:
         help="orders API (default auto: Orders 2026-01-01, else v0)",
     )
     add_paths(parser)
-    parser.add_argument("--store", default="amzcancel.db", metavar="PATH", help="SQLite store")
+    add_store(parser)
     add_since(
         parser, "where the first sync starts (default 7 days back; UTC if no offset is given)"
     )
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
 
     options: dict[str, Any] = {
-        "store": args.store,
+        "store": store_target(args),
         "api": args.api,
         "paths": args.paths,
         "since": args.since,

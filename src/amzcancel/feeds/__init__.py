@@ -20,6 +20,7 @@ from amzcancel.feeds._model import (
     CancellationFeed,
     FeedError,
     FeedMessage,
+    FeedResult,
     FeedSubmission,
     ProcessingReport,
     ProcessingResult,
@@ -31,7 +32,9 @@ from amzcancel.feeds._submit import (
     DEFAULT_POLL_INTERVAL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
     asubmit_cancellation_feed,
+    await_feed,
     submit_cancellation_feed,
+    wait_for_feed,
 )
 
 __all__ = [
@@ -43,12 +46,15 @@ __all__ = [
     "CancellationFeed",
     "FeedError",
     "FeedMessage",
+    "FeedResult",
     "FeedSubmission",
     "ProcessingReport",
     "ProcessingResult",
     "asubmit_cancellation_feed",
+    "await_feed",
     "build_cancellation_feed",
     "check_order_acknowledgement_feed",
     "parse_processing_report",
     "submit_cancellation_feed",
+    "wait_for_feed",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "CancellationFeed",
     "FeedError",
     "FeedMessage",
+    "FeedResult",
     "FeedSubmission",
     "ProcessingReport",
     "ProcessingResult",
@@ -132,23 +133,37 @@ class ProcessingReport(BaseModel):
         )
 
 
-class FeedSubmission(BaseModel):
-    """The outcome of submitting a cancellation feed through the Feeds API.
+class FeedResult(BaseModel):
+    """How Amazon processed a feed: its final status and processing report.
 
-    Added in 0.1.0.
+    Added in 0.2.0.
     """
 
     model_config = _MODEL_CONFIG
 
     feed_id: str
     """The ``feedId`` createFeed returned."""
-    feed_document_id: str
-    """The ``feedDocumentId`` the feed was uploaded to."""
     processing_status: str
-    """The final ``processingStatus`` (``DONE``, or ``CANCELLED``/``FATAL`` with an error)."""
+    """The final ``processingStatus`` (``DONE``, ``CANCELLED`` or ``FATAL``)."""
     result_feed_document_id: str | None
     """The processing report's document id."""
     report: ProcessingReport | None
     """The parsed processing report (``None`` when Amazon gave none)."""
+
+    def errors_for(self, amazon_order_id: str) -> tuple[ProcessingResult, ...]:
+        """The report's errors about one order (by its message's ``AmazonOrderID``)."""
+        if self.report is None:
+            return ()
+        return tuple(r for r in self.report.errors if r.amazon_order_id in (None, amazon_order_id))
+
+
+class FeedSubmission(FeedResult):
+    """The outcome of submitting a cancellation feed through the Feeds API.
+
+    Added in 0.1.0.
+    """
+
+    feed_document_id: str
+    """The ``feedDocumentId`` the feed was uploaded to."""
     feed: CancellationFeed
     """The feed that was submitted, with its decisions and overrides."""

@@ -3,7 +3,7 @@
 Added in 0.1.0.
 """
 
-from amzcancel.sync._dsn import redact_dsn
+from amzcancel.sync._dsn import is_postgres_url, redact_dsn
 from amzcancel.sync._open import open_store
 from amzcancel.sync._postgres import PostgresStore
 from amzcancel.sync._protocol import (
@@ -21,7 +21,7 @@ from amzcancel.sync._protocol import (
 )
 from amzcancel.sync._result import SyncProgress, SyncResult, WindowRecord
 from amzcancel.sync.engine import SyncEngine
-from amzcancel.sync.facade import DEFAULT_MARKETPLACE, Api, OrderSync
+from amzcancel.sync.facade import DEFAULT_MARKETPLACE, Api, OrderSync, default_account
 from amzcancel.sync.store import SqliteStore
 
 __all__ = [
@@ -45,6 +45,8 @@ __all__ = [
     "SyncProgress",
     "SyncResult",
     "WindowRecord",
+    "default_account",
+    "is_postgres_url",
     "open_store",
     "redact_dsn",
 ]

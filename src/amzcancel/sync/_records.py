@@ -97,8 +97,14 @@ class CancellationState(StrEnum):
 
 # Which state may follow which: a final state never changes again.
 ALLOWED_TRANSITIONS: dict[CancellationState, frozenset[CancellationState]] = {
+    # prepared -> prepared: a note on the way (createFeed sent, its answer not back yet).
     CancellationState.PREPARED: frozenset(
-        {CancellationState.SUBMITTED, CancellationState.DONE, CancellationState.FAILED}
+        {
+            CancellationState.PREPARED,
+            CancellationState.SUBMITTED,
+            CancellationState.DONE,
+            CancellationState.FAILED,
+        }
     ),
     CancellationState.SUBMITTED: frozenset(
         {CancellationState.SUBMITTED, CancellationState.DONE, CancellationState.FAILED}

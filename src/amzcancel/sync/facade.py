@@ -33,6 +33,7 @@ from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
 from amzcancel.sync._connection import ClientHolder
 from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._open import open_store
 from amzcancel.sync._paths import ALL_PATHS, PATH_SEARCH, resolve_paths
 from amzcancel.sync._protocol import Event, PendingRequest, Store
 from amzcancel.sync._result import SyncProgress, SyncResult
@@ -57,7 +58,13 @@ from amzcancel.transport import (
     region_for_marketplaces,
 )
 
-__all__ = ["DEFAULT_INTERVAL_SECONDS", "DEFAULT_MARKETPLACE", "Api", "OrderSync"]
+__all__ = [
+    "DEFAULT_INTERVAL_SECONDS",
+    "DEFAULT_MARKETPLACE",
+    "Api",
+    "OrderSync",
+    "default_account",
+]
 
 _log = logging.getLogger("amzcancel.sync")
 
@@ -72,8 +79,8 @@ class OrderSync:
     """Keep a store in step with one seller's Amazon orders.
 
     Args:
-        store: a :class:`~amzcancel.sync.Store`, or a path for a SQLite store (opened here and
-            closed by :meth:`close`).
+        store: a :class:`~amzcancel.sync.Store`, a ``postgresql://`` URL, or a path for a SQLite
+            store (opened here and closed by :meth:`close`).
         credentials: :class:`LwaCredentials` (SP-API) or :class:`MwsCredentials` (``api="mws"``);
             ``None`` reads ``LWA_APP_ID``, ``LWA_CLIENT_SECRET``, ``SP_API_REFRESH_TOKEN`` (MWS:
             ``MWS_ACCESS_KEY``, ``MWS_SECRET_KEY``, ``MWS_SELLER_ID``) at each run.
@@ -142,9 +149,7 @@ class OrderSync:
         # empty database file behind.
         self._credentials = self._resolved_credentials()
         if isinstance(store, str | os.PathLike):
-            from amzcancel.sync.store import SqliteStore
-
-            self._store: Store = SqliteStore(store)
+            self._store: Store = open_store(store)
             self._owns_store = True
         else:
             self._store, self._owns_store = store, False
@@ -186,7 +191,7 @@ class OrderSync:
     def account(self) -> str:
         """The account name rows are stored under."""
         if self._account is None:
-            self._account = _default_account(self._resolved_credentials())
+            self._account = default_account(self._resolved_credentials())
         return self._account
 
     def run_once(self) -> SyncResult:
@@ -460,8 +465,14 @@ class OrderSync:
         self.close()
 
 
-def _default_account(credentials: LwaCredentials | MwsCredentials) -> str:
-    """``mws:<seller id>``, or ``spapi:`` and a short hash naming one authorization."""
+def default_account(credentials: LwaCredentials | MwsCredentials) -> str:
+    """The account name a sync of these credentials stores rows under, unless told another.
+
+    ``mws:<seller id>``, or ``spapi:`` and the selling partner id when known, else a short
+    hash naming one authorization (never the secret itself).
+
+    Added in 0.2.0 (``_default_account`` before).
+    """
     if isinstance(credentials, MwsCredentials):
         return f"mws:{credentials.seller_id}"
     # The partner key is the seller id when given, else a digest (never the secret itself).
