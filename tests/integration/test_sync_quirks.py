@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from amzcancel.clock import FakeClock
@@ -204,3 +205,58 @@ def test_a_set_aside_order_is_read_again_by_id_even_when_it_does_not_change(
         assert sync.store.set_aside_orders("sandbox") == []
         found = {(p.amazon_order_id, p.order_item_id): p.reason for p in sync.pending()}
     assert found == mp.truth().buyer_cancel_requests
+
+
+@pytest.mark.parametrize("ahead", [timedelta(days=400), timedelta(minutes=10)])
+def test_a_date_in_the_future_does_not_freeze_an_order(tmp_path: Path, ahead: timedelta) -> None:
+    """An order once shown with a LastUpdateDate ahead of time still takes its next real state.
+
+    (Stored with a date 400 days ahead, its next state, SHIPPED 20 minutes old, was ignored as
+    older and ``pending`` kept listing it; 10 minutes ahead then a cancellation did the same.)
+    """
+    mp = Marketplace(seed=12, orders=80, clock=FakeClock())
+    order = next(o for o in mp.orders() if o.open_requests())
+    mp.misdate(order.amazon_order_id, mp.clock.now() + ahead)
+    with mp.order_sync(store=tmp_path / "s.db", api="2026", since=since(mp)) as sync:
+        sync.run_once()
+        assert order.amazon_order_id in {p.amazon_order_id for p in sync.pending()}
+        mp.advance(timedelta(minutes=20))
+        mp.ship(order.amazon_order_id)
+        mp.advance(timedelta(minutes=20))
+        sync.run_once()
+        assert order.amazon_order_id not in {p.amazon_order_id for p in sync.pending()}
+        stored = sync.store.get_order("sandbox", order.amazon_order_id)
+    assert stored is not None
+    assert stored.status is not None
+    assert stored.status.value == "Shipped"
+
+
+def test_a_first_sync_from_the_year_one_is_sent_and_stored_as_such(tmp_path: Path) -> None:
+    """``--since 0001-01-01`` was sent as ``1-01-01T00:00:00Z`` (refused by Amazon)."""
+    from datetime import UTC, datetime
+
+    mp = Marketplace(seed=2, orders=10, clock=FakeClock())
+    asked: list[str] = []
+    inner = mp.transport()
+
+    class Watch(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            asked.extend(v for k, v in request.url.params.multi_items() if k == "lastUpdatedAfter")
+            return await inner.handle_async_request(request)
+
+    from amzcancel.sandbox import SANDBOX_ENDPOINT, SANDBOX_LWA_CREDENTIALS, SANDBOX_LWA_ENDPOINT
+
+    sync = OrderSync(
+        store=tmp_path / "s.db",
+        credentials=SANDBOX_LWA_CREDENTIALS,
+        api="2026",
+        endpoint=SANDBOX_ENDPOINT,
+        lwa_endpoint=SANDBOX_LWA_ENDPOINT,
+        clock=mp.clock,
+        transport=Watch(),
+        since=datetime(1, 1, 1, tzinfo=UTC),
+    )
+    with sync:
+        result = sync.run_once()
+    assert asked == ["0001-01-01T00:00:00Z"]
+    assert result.orders_seen == 10

@@ -172,8 +172,9 @@ def test_region_problems_are_one_line_before_any_store(
     assert not store.exists()
 
 
+@pytest.mark.parametrize("api", ["2026", "auto"])
 def test_a_failed_sync_says_what_it_stored(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, api: str
 ) -> None:
     """Page 1 stored, page 2 failing every time: exit 2, the error, and what was kept.
 
@@ -199,7 +200,7 @@ def test_a_failed_sync_says_what_it_stored(
 
     monkeypatch.setattr(Marketplace, "demo", classmethod(failing_demo))
     store = tmp_path / "s.db"
-    code = main(["sync", "--sandbox", "--api", "2026", "--store", str(store), "--json"])
+    code = main(["sync", "--sandbox", "--api", api, "--store", str(store), "--json"])
     captured = capsys.readouterr()
     assert code == 2
     summary = json.loads(captured.out)

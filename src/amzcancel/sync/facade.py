@@ -149,7 +149,7 @@ class OrderSync:
         # empty database file behind.
         self._credentials = self._resolved_credentials()
         if isinstance(store, str | os.PathLike):
-            self._store: Store = open_store(store)
+            self._store: Store = open_store(store, clock=clock)
             self._owns_store = True
         else:
             self._store, self._owns_store = store, False
