@@ -23,7 +23,8 @@ from amzcancel._commands._options import (
     refuse_endpoints_with_sandbox,
     store_target,
 )
-from amzcancel.errors import AmzCancelError
+from amzcancel._commands._shared import duration_arg
+from amzcancel.errors import AmzCancelError, ConfigError
 from amzcancel.sync import SyncProgress, SyncResult
 
 __all__ = ["register"]
@@ -65,6 +66,13 @@ def register(subparsers: Any) -> None:
         "--sandbox", action="store_true", help="sync the built-in simulated marketplace"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--every",
+        type=duration_arg,
+        metavar="DURATION",
+        help="keep syncing, this long apart (90s, 5m, 1h) until SIGTERM/Ctrl+C; a failed run "
+        "is logged and tried again next time, refused credentials end it",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -82,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     progress = _ProgressRelay()
     options["on_progress"] = progress
     refuse_endpoints_with_sandbox(args)
+    if args.every is not None and args.sandbox:
+        raise ConfigError(
+            "--every runs against Amazon; the built-in sandbox lives on simulated time "
+            "(serve one with 'amzcancel sandbox serve' and pass its URL instead)"
+        )
     if args.sandbox:
         from amzcancel.sandbox import Marketplace
 
@@ -93,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
         )
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
+        if args.every is not None:
+            # One line (or JSON object) per run: a long-running log, not a progress screen.
+            sync.run_forever(
+                interval=args.every, on_result=lambda r: _print_result(r, args.json, False)
+            )
+            return 0
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
@@ -102,11 +121,16 @@ def run(args: argparse.Namespace) -> int:
         except AmzCancelError:
             _report_partial(sync.last_result, as_json=args.json)
             raise
-    if args.json:
-        print(json.dumps(result.to_json()))
-    else:
-        _print_summary(result, sandbox=args.sandbox)
+    _print_result(result, args.json, args.sandbox)
     return 0
+
+
+def _print_result(result: SyncResult, as_json: bool, sandbox: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json()), flush=True)
+    else:
+        _print_summary(result, sandbox=sandbox)
+        sys.stdout.flush()
 
 
 class _ProgressRelay:

@@ -191,8 +191,10 @@ class Worker:
         """
         stop = stop or asyncio.Event()
         self._wake = asyncio.Event()
-        extras = [asyncio.create_task(task(self), name=f"worker task {i}") for i, task in
-                  enumerate(self._tasks)]  # fmt: skip
+        extras = [
+            asyncio.create_task(task(self), name=f"worker task {i}")
+            for i, task in enumerate(self._tasks)
+        ]
         renewer = asyncio.create_task(self._renew_forever(), name="worker lease renewal")
         try:
             await self.register()
@@ -324,8 +326,12 @@ class Worker:
             self.runs_ok += 1
         else:
             self.runs_failed += 1
-            _log.warning("%s: sync failed, next try in %.0f s: %s", name,
-                         held.account.interval_seconds, error)  # fmt: skip
+            _log.warning(
+                "%s: sync failed, next try in %.0f s: %s",
+                name,
+                held.account.interval_seconds,
+                error,
+            )
         next_due = self._clock.now() + timedelta(seconds=held.account.interval_seconds)
         try:
             await self._call(self._store.record_run, name, ok=error is None, error=error)
@@ -357,9 +363,13 @@ class Worker:
             return f"unexpected {type(exc).__name__}: {exc}"
         _log.info(
             "%s: synced %d orders (%d changed), %d events, %d requests, %d throttled",
-            name, result.orders_seen, result.orders_changed, result.events, result.requests,
+            name,
+            result.orders_seen,
+            result.orders_changed,
+            result.events,
+            result.requests,
             result.throttled,
-        )  # fmt: skip
+        )
         return None
 
     def _lose(self, held: _Held, why: str, *, cancel: bool = True) -> None:
@@ -374,8 +384,9 @@ class Worker:
 
     def _done(self, held: _Held, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            _log.error("%s: the run ended with an error", held.account.name,
-                       exc_info=task.exception())  # fmt: skip
+            _log.error(
+                "%s: the run ended with an error", held.account.name, exc_info=task.exception()
+            )
         if self._held.get(held.account.name) is held:
             del self._held[held.account.name]
         if self._wake is not None:
