@@ -130,7 +130,8 @@ def test_three_workers_one_killed_again_and_again_end_with_the_truth(
             assert found == set(truth.buyer_cancel_requests), seller
             for order in truth.orders:
                 stored = store.get_order(seller, order.amazon_order_id)
-                assert stored is not None and stored.status == order.status
+                assert stored is not None
+                assert stored.status == order.status
             keys = Counter(
                 (e.type, e.amazon_order_id, e.order_item_id)
                 for e in store.iter_events(account=seller, include_acked=True)

@@ -25,7 +25,7 @@ from amzcancel._commands._options import (
 )
 from amzcancel._commands._shared import duration_arg
 from amzcancel.errors import AmzCancelError, ConfigError
-from amzcancel.sync import SyncProgress, SyncResult
+from amzcancel.sync import OrderSync, SyncProgress, SyncResult
 
 __all__ = ["register"]
 
@@ -78,7 +78,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
+    from amzcancel.sync import DEFAULT_MARKETPLACE
 
     options: dict[str, Any] = {
         "store": store_target(args),
@@ -107,22 +107,42 @@ def run(args: argparse.Namespace) -> int:
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
         if args.every is not None:
-            # One line (or JSON object) per run: a long-running log, not a progress screen.
-            sync.run_forever(
-                interval=args.every, on_result=lambda r: _print_result(r, args.json, False)
-            )
-            return 0
+            return _run_every(sync, args)
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
         try:
             with _progress(console) as progress.target:
                 result = sync.run_once()
-        except AmzCancelError:
+        except AmzCancelError as exc:
+            _record(sync, exc)
             _report_partial(sync.last_result, as_json=args.json)
             raise
+        _record(sync, None)
     _print_result(result, args.json, args.sandbox)
     return 0
+
+
+def _run_every(sync: OrderSync, args: argparse.Namespace) -> int:
+    """Sync every ``--every`` until stopped: one line (or JSON object) per run, a log rather
+    than a progress screen; each run is recorded for ``amzcancel status``."""
+
+    def report(result: SyncResult) -> None:
+        _record(sync, None)
+        _print_result(result, args.json, False)
+
+    sync.run_forever(interval=args.every, on_result=report)
+    return 0
+
+
+def _record(sync: OrderSync, error: AmzCancelError | None) -> None:
+    """Record the run for ``amzcancel status`` (a store that cannot be written says so once)."""
+    try:
+        sync.store.record_run(
+            sync.account, ok=error is None, error=None if error is None else str(error)
+        )
+    except AmzCancelError as exc:
+        print(f"amzcancel sync: could not record the run: {exc}", file=sys.stderr)
 
 
 def _print_result(result: SyncResult, as_json: bool, sandbox: bool) -> None:
