@@ -33,6 +33,9 @@ interval = "90s"
 """
 
 
+TWICE = 2 * '[[accounts]]\nname = "a"\nmarketplaces = ["ATVPDKIKX0DER"]\nrefresh_token_env = "T"\n'
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "accounts.toml"
     path.write_text(text)
@@ -139,10 +142,7 @@ def test_bad_tables_say_file_account_and_key(
         ("accounts = 3\n", "no \\[\\[accounts"),
         ("[settings]\n", "unknown top-level key 'settings'"),
         (
-            (
-                '[[accounts]]\nname = "a"\nmarketplaces = ["ATVPDKIKX0DER"]\nrefresh_token_env = "T"\n'
-                '[[accounts]]\nname = "a"\nmarketplaces = ["ATVPDKIKX0DER"]\nrefresh_token_env = "T"\n'
-            ),
+            TWICE,
             "used twice",
         ),
     ],
