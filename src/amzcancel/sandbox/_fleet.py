@@ -255,9 +255,17 @@ class SellerFleet:
             return self._requests
 
     def report(self) -> dict[str, Any]:
-        """Sellers, overlaps and tokens in use, as ``GET /_sandbox/fleet`` answers."""
+        """Sellers, requests, 429s, overlaps and tokens in use (``GET /_sandbox/fleet``)."""
+        by_operation: Counter[str] = Counter()
+        throttled = 0
+        for market in self._markets.values():
+            truth = market.truth()
+            by_operation.update(truth.requests_by_operation)
+            throttled += truth.throttled
         with self._lock:
             return {
+                "requests_by_operation": dict(sorted(by_operation.items())),
+                "throttled": throttled,
                 "sellers": len(self._markets),
                 "requests": self._requests,
                 "overlaps": [
