@@ -255,7 +255,7 @@ class Worker:
     async def renew(self, *, force: bool = False) -> None:
         """Renew the leases due for it (all with ``force``), then enforce the fences."""
         for held in list(self._held.values()):
-            if held.lost or held.released:
+            if held.lost or held.released or (held.task is not None and held.task.done()):
                 continue
             started = self._clock.monotonic()
             if not force and started - held.renewed_at < self._renew_seconds:
@@ -268,7 +268,9 @@ class Worker:
                 _log.warning("cannot renew the lease of %s: %s", held.account.name, exc)
                 continue
             if lease is None:
-                self._lose(held, "another worker holds its lease now")
+                if not (held.released or (held.task is not None and held.task.done())):
+                    # Not a run that just gave its account back meanwhile: really lost.
+                    self._lose(held, "another worker holds its lease now")
                 continue
             held.lease, held.renewed_at, held.fence_at = lease, started, self._fence(started)
         self.check_fences()
