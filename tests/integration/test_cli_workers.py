@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from amzcancel.cli import main
+from amzcancel.errors import StoreError
 from amzcancel.sandbox import Marketplace, SellerFleet
 from amzcancel.sync import SqliteStore
 
@@ -142,11 +143,13 @@ def test_worker_serves_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         worker = _cli("worker", "--store", str(store), "--name", "w1", env=env)
         try:
             for _ in range(600):  # bounded wait for three successful runs
-                if store.exists():
+                try:
                     with SqliteStore(store, create=False, read_only=True) as s:
                         done = [x for x in s.account_status() if x.last_success_at is not None]
-                    if len(done) == 3:
-                        break
+                except StoreError:  # not there yet, or the worker is still creating it
+                    done = []
+                if len(done) == 3:
+                    break
                 assert worker.poll() is None, worker.communicate()[1]
                 fleet.marketplace("seller-000").clock.sleep(0.1)
             follower = _cli("events", "--follow", "--json", "--store", str(store), env=env)

@@ -220,7 +220,8 @@ class OrderSync:
         if self._closed:
             raise ConfigError("this OrderSync is closed")
         # One loop for every blocking run: the client's connections belong to it.
-        return self._connection.run(self.arun_once(lease=lease))
+        run = self.arun_once() if lease is None else self.arun_once(lease=lease)
+        return self._connection.run(run)
 
     async def arun_once(self, *, lease: Lease | None = None) -> SyncResult:
         """Run one sync inside a running event loop (the same client every run, as above).
