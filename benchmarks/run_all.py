@@ -77,6 +77,12 @@ BENCHMARKS = (
         full=((),),
     ),
     Benchmark(
+        "workers",
+        "bench_workers.py",
+        smoke=("--sellers", "3", "--orders", "10", "--speed", "20", "--workers", "1", "2"),
+        full=((),),
+    ),
+    Benchmark(
         "multipath",
         "bench_multipath.py",
         smoke=("--orders", "20", "--speed", "5000", "--single", ""),
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, client, sync, store, multipath)",
+        help="run only these (parse, pacing, client, sync, store, workers, multipath)",
     )
     args = parser.parse_args(argv)
     status = 0

@@ -8,6 +8,32 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from amzcancel._commands import cancel, parse, pending, reasons, record, sandbox, sync
+from amzcancel._commands import (
+    accounts,
+    ack,
+    cancel,
+    events,
+    parse,
+    pending,
+    reasons,
+    record,
+    sandbox,
+    status,
+    sync,
+    worker,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (parse, sync, pending, reasons, sandbox, cancel, record)
+COMMANDS: tuple[ModuleType, ...] = (
+    parse,
+    sync,
+    pending,
+    reasons,
+    sandbox,
+    cancel,
+    record,
+    accounts,
+    worker,
+    events,
+    ack,
+    status,
+)

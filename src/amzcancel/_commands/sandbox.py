@@ -63,6 +63,16 @@ def _port(text: str) -> int:
 _MAX_PORT = 65535
 
 
+def _sellers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be within 1..10000, got {text}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     """Add ``sandbox`` (with ``serve``) to the ``amzcancel`` command."""
     parser = subparsers.add_parser(
@@ -90,6 +100,14 @@ def register(subparsers: Any) -> None:
         help="probability of a fault (5xx, HTML error, slow answer, dropped connection)",
     )
     serve.add_argument("--live", action="store_true", help="keep changing orders while serving")
+    serve.add_argument(
+        "--sellers",
+        type=_sellers,
+        default=0,
+        metavar="N",
+        help="serve N sellers (seeds SEED..SEED+N-1, each with its own refresh token, orders and "
+        "rate budgets) and print, as shell lines, their tokens and an accounts file",
+    )
     quirks = serve.add_argument_group(
         "quirks", "what the APIs bend on purpose, to test a client's handling of it"
     )
@@ -159,6 +177,10 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
 
     if args.orders < 0:
         raise ConfigError(f"--orders must not be negative, got {args.orders}")
+    if args.sellers:
+        from amzcancel._commands._fleet import serve_fleet
+
+        return serve_fleet(args, stop=stop)
     quirks = Quirks(
         index_lag_seconds=args.index_lag,
         repeat_page_tokens=args.repeat_page_tokens,

@@ -23,8 +23,9 @@ from amzcancel._commands._options import (
     refuse_endpoints_with_sandbox,
     store_target,
 )
-from amzcancel.errors import AmzCancelError
-from amzcancel.sync import SyncProgress, SyncResult
+from amzcancel._commands._shared import duration_arg
+from amzcancel.errors import AmzCancelError, ConfigError
+from amzcancel.sync import OrderSync, SyncProgress, SyncResult
 
 __all__ = ["register"]
 
@@ -65,12 +66,19 @@ def register(subparsers: Any) -> None:
         "--sandbox", action="store_true", help="sync the built-in simulated marketplace"
     )
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument(
+        "--every",
+        type=duration_arg,
+        metavar="DURATION",
+        help="keep syncing, this long apart (90s, 5m, 1h) until SIGTERM/Ctrl+C; a failed run "
+        "is logged and tried again next time, refused credentials end it",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
+    from amzcancel.sync import DEFAULT_MARKETPLACE
 
     options: dict[str, Any] = {
         "store": store_target(args),
@@ -82,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     progress = _ProgressRelay()
     options["on_progress"] = progress
     refuse_endpoints_with_sandbox(args)
+    if args.every is not None and args.sandbox:
+        raise ConfigError(
+            "--every runs against Amazon; the built-in sandbox lives on simulated time "
+            "(serve one with 'amzcancel sandbox serve' and pass its URL instead)"
+        )
     if args.sandbox:
         from amzcancel.sandbox import Marketplace
 
@@ -93,20 +106,51 @@ def run(args: argparse.Namespace) -> int:
         )
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
+        if args.every is not None:
+            return _run_every(sync, args)
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
         try:
             with _progress(console) as progress.target:
                 result = sync.run_once()
-        except AmzCancelError:
+        except AmzCancelError as exc:
+            _record(sync, exc)
             _report_partial(sync.last_result, as_json=args.json)
             raise
-    if args.json:
-        print(json.dumps(result.to_json()))
-    else:
-        _print_summary(result, sandbox=args.sandbox)
+        _record(sync, None)
+    _print_result(result, args.json, args.sandbox)
     return 0
+
+
+def _run_every(sync: OrderSync, args: argparse.Namespace) -> int:
+    """Sync every ``--every`` until stopped: one line (or JSON object) per run, a log rather
+    than a progress screen; each run is recorded for ``amzcancel status``."""
+
+    def report(result: SyncResult) -> None:
+        _record(sync, None)
+        _print_result(result, args.json, False)
+
+    sync.run_forever(interval=args.every, on_result=report)
+    return 0
+
+
+def _record(sync: OrderSync, error: AmzCancelError | None) -> None:
+    """Record the run for ``amzcancel status`` (a store that cannot be written says so once)."""
+    try:
+        sync.store.record_run(
+            sync.account, ok=error is None, error=None if error is None else str(error)
+        )
+    except AmzCancelError as exc:
+        print(f"amzcancel sync: could not record the run: {exc}", file=sys.stderr)
+
+
+def _print_result(result: SyncResult, as_json: bool, sandbox: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json()), flush=True)
+    else:
+        _print_summary(result, sandbox=sandbox)
+        sys.stdout.flush()
 
 
 class _ProgressRelay:

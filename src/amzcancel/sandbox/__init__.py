@@ -9,6 +9,7 @@ Use it in-process as an httpx transport, as a WSGI app, or on loopback as a real
     with mp.serve(port=0) as base_url:
         ...                       # curl "$base_url/orders/v0/orders?..."
     mp.truth()                    # what really is there: open buyer cancel requests, counts, 429s
+    fleet = SellerFleet(50)       # 50 sellers behind one host, each with its own refresh token
 
 It serves SP-API Orders v0 and 2026-01-01, the Feeds API (order acknowledgement feeds), Login
 with Amazon and MWS Orders 2013-09-01, with Amazon's rate limits, token expiry, page tokens,
@@ -37,6 +38,7 @@ from amzcancel.sandbox._connect import (
     SANDBOX_MWS_CREDENTIALS,
 )
 from amzcancel.sandbox._faults import FaultKind
+from amzcancel.sandbox._fleet import Overlap, SellerFleet
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._marketplace import Marketplace
 from amzcancel.sandbox._quirks import Quirks
@@ -60,10 +62,12 @@ __all__ = [
     "SANDBOX_MWS_SELLER_ID",
     "FaultKind",
     "Marketplace",
+    "Overlap",
     "Quirks",
     "SandboxRequest",
     "SandboxResponse",
     "SandboxStateError",
+    "SellerFleet",
     "SimItem",
     "SimOrder",
     "Truth",

@@ -97,6 +97,8 @@ class Marketplace:
         live_interval_seconds: mean time between live changes at speed 1.
         quirks: what the APIs bend on purpose (index lag, repeated page tokens, duplicated,
             future-dated or unreadable orders, slow-drip answers): :class:`Quirks`.
+        lwa_refresh_token: the one refresh token LWA accepts (a :class:`SellerFleet` gives each
+            seller its own). Added in 0.2.0.
 
     Added in 0.1.0.
     """
@@ -120,6 +122,7 @@ class Marketplace:
         slow_seconds: float = 1.0,
         live_interval_seconds: float = 30.0,
         quirks: Quirks | None = None,
+        lwa_refresh_token: str = SANDBOX_LWA_REFRESH_TOKEN,
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"speed must be positive, got {speed}")
@@ -172,7 +175,7 @@ class Marketplace:
             self.clock,
             ttl_seconds=token_ttl_seconds,
             credentials=SandboxLwaCredentials(
-                SANDBOX_LWA_CLIENT_ID, SANDBOX_LWA_CLIENT_SECRET, SANDBOX_LWA_REFRESH_TOKEN
+                SANDBOX_LWA_CLIENT_ID, SANDBOX_LWA_CLIENT_SECRET, lwa_refresh_token
             ),
         )
         self._v0 = OrdersV0Api(self._state, self._limits)

@@ -35,7 +35,7 @@ from amzcancel.sync._connection import ClientHolder
 from amzcancel.sync._multipath import MultiPathCoverer
 from amzcancel.sync._open import open_store
 from amzcancel.sync._paths import ALL_PATHS, PATH_SEARCH, resolve_paths
-from amzcancel.sync._protocol import Event, PendingRequest, Store
+from amzcancel.sync._protocol import Event, Lease, PendingRequest, Store
 from amzcancel.sync._result import SyncProgress, SyncResult
 from amzcancel.sync._sources import (
     Api,
@@ -194,8 +194,11 @@ class OrderSync:
             self._account = default_account(self._resolved_credentials())
         return self._account
 
-    def run_once(self) -> SyncResult:
+    def run_once(self, *, lease: Lease | None = None) -> SyncResult:
         """Run one sync and return its summary (blocking; see :meth:`arun_once` for asyncio).
+
+        ``lease`` (added in 0.2.0): a worker's lease on the account; every write checks that it
+        still holds (:class:`~amzcancel.errors.LeaseLost` otherwise).
 
         Every run of one OrderSync uses the same client: one access token (refreshed only when
         Amazon says it expired, about hourly), one connection pool, one set of rate-limit
@@ -217,10 +220,13 @@ class OrderSync:
         if self._closed:
             raise ConfigError("this OrderSync is closed")
         # One loop for every blocking run: the client's connections belong to it.
-        return self._connection.run(self.arun_once())
+        run = self.arun_once() if lease is None else self.arun_once(lease=lease)
+        return self._connection.run(run)
 
-    async def arun_once(self) -> SyncResult:
+    async def arun_once(self, *, lease: Lease | None = None) -> SyncResult:
         """Run one sync inside a running event loop (the same client every run, as above).
+
+        ``lease`` (added in 0.2.0): as for :meth:`run_once`.
 
         A sync used from asyncio is closed with ``await sync.aclose()`` or ``async with``.
         """
@@ -228,7 +234,7 @@ class OrderSync:
             raise ConfigError("this OrderSync is closed")
         engine = await self._engine_for_this_loop()
         try:
-            return await engine.run()
+            return await engine.run(lease=lease)
         finally:
             self.last_result = engine.last_result
 
