@@ -56,6 +56,17 @@ def _worker(store: str, name: str, env: dict[str, str], log: Path) -> subprocess
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
 
+def _until_serving(procs: list[subprocess.Popen[bytes]], log: Path) -> None:
+    """Wait (bounded) until each live worker said it is serving: only then does SIGTERM stop it
+    cleanly (before, the interpreter is still starting and the signal kills it outright)."""
+    done = threading.Event()
+    for _ in range(600):  # at most about a minute of 0.1 s waits
+        text = log.read_text(errors="replace")
+        if all(proc.poll() is not None or f"(pid {proc.pid})" in text for proc in procs):
+            return
+        done.wait(0.1)
+
+
 def _in_step(store_target: str, fleet: SellerFleet) -> bool:
     with open_store(store_target, create=False, read_only=True) as store:
         status = {s.name: s for s in store.account_status()}
@@ -112,6 +123,7 @@ def test_three_workers_one_killed_again_and_again_end_with_the_truth(
                 pytest.fail("the workers did not bring every seller in step:\n"
                             + log.read_text()[-3000:])  # fmt: skip
         finally:
+            _until_serving(procs, log)
             for proc in procs:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)

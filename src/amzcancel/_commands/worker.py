@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import threading
@@ -90,14 +91,13 @@ def run(args: argparse.Namespace) -> int:
             renew_seconds=args.renew,
             max_concurrent=args.concurrency,
         )
-        print(
-            f"amzcancel worker {worker.name}: serving {len(config.accounts)} accounts of "
+        serving = (
+            f"amzcancel worker {worker.name} (pid {os.getpid()}): serving "
+            f"{len(config.accounts)} accounts of "
             f"{config.path} (lease {format_duration(args.lease)}, renewed every "
-            f"{format_duration(args.renew)}); stop with Ctrl+C or SIGTERM",
-            file=sys.stderr,
-            flush=True,
+            f"{format_duration(args.renew)}); stop with Ctrl+C or SIGTERM"
         )
-        asyncio.run(_serve(worker))
+        asyncio.run(_serve(worker, serving))
     print(
         f"amzcancel worker {worker.name}: stopped after {worker.runs_ok + worker.runs_failed} "
         f"runs ({worker.runs_failed} failed, {worker.leases_lost} leases lost); "
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(worker: Worker) -> None:
+async def _serve(worker: Worker, serving: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -117,6 +117,8 @@ async def _serve(worker: Worker) -> None:
     if installed:
         for signum in signals:
             loop.add_signal_handler(signum, stop.set)
+    # Said once the signals stop it cleanly: a supervisor may wait for this line.
+    print(serving, file=sys.stderr, flush=True)
     try:
         await worker.run(stop)
     finally:
