@@ -187,3 +187,35 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES == 64 * 1024 * 1024
     assert settings.policy.max_retries == DEFAULT_MAX_RETRIES
     assert settings.policy.max_retry_seconds == DEFAULT_MAX_RETRY_SECONDS
+
+
+def test_clients_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a client does not load the certificate bundle again (about 40 ms of CPU each):
+    a worker with a client per seller made a thousand TLS contexts for a thousand sellers."""
+    import httpx
+
+    from amzcancel.transport import AsyncSpApiClient, LwaCredentials, SpApiClient
+    from amzcancel.transport._client import shared_ssl_context
+
+    shared_ssl_context.cache_clear()
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        made.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    credentials = LwaCredentials("amzn1.application-oa2-client.x", "s", "Atzr|x")
+    clients = [SpApiClient(credentials=credentials) for _ in range(3)]
+    async_clients = [AsyncSpApiClient(credentials=credentials) for _ in range(3)]
+    for client in clients:
+        client.close()
+    import asyncio
+
+    async def close_all() -> None:
+        for client in async_clients:
+            await client.aclose()
+
+    asyncio.run(close_all())
+    assert len(made) == 1
