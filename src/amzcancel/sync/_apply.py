@@ -15,6 +15,7 @@ from datetime import datetime
 
 from amzcancel.clock import Clock
 from amzcancel.models import Order
+from amzcancel.sync._offload import off_loop
 from amzcancel.sync._protocol import CursorKey, Event, Lease, SetAside, Store
 
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_FLUSH_SECONDS", "Applier"]
@@ -65,14 +66,14 @@ class Applier:
         self._pending: list[Order] = []
         self._oldest = 0.0
 
-    def add(self, order: Order) -> None:
+    async def add(self, order: Order) -> None:
         """Queue one order (which must carry its items); write the batch when due."""
         if not self._pending:
             self._oldest = self._clock.monotonic()
         self._pending.append(order)
         due = self._clock.monotonic() - self._oldest >= self._flush_seconds
         if len(self._pending) >= self._batch_size or due:
-            self.flush()
+            await self.flush()
 
     def set_aside(self, entries: Sequence[SetAside]) -> None:
         """Record orders that could not be read, with the next write (at the latest, with the
@@ -81,13 +82,19 @@ class Applier:
         if self._on_set_aside is not None:
             self._on_set_aside(entries)
 
-    def flush(self, cursor: tuple[CursorKey, datetime] | None = None) -> None:
-        """Write what is queued, and the cursor with it when given, in one transaction."""
+    async def flush(self, cursor: tuple[CursorKey, datetime] | None = None) -> None:
+        """Write what is queued, and the cursor with it when given, in one transaction (in a
+        worker thread: the event loop goes on serving other requests meanwhile)."""
         if not self._pending and not self._set_aside and cursor is None:
             return
         orders, self._pending = self._pending, []
         aside, self._set_aside = self._set_aside, []
-        events = self._store.apply(
-            self._account, orders, cursor=cursor, set_aside=aside, lease=self._lease
+        events = await off_loop(
+            self._store.apply,
+            self._account,
+            orders,
+            cursor=cursor,
+            set_aside=aside,
+            lease=self._lease,
         )
         self._on_events(events)

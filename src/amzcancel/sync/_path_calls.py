@@ -17,6 +17,7 @@ from datetime import datetime
 from amzcancel.clock import Clock
 from amzcancel.errors import APIError, AuthError, NotFoundError
 from amzcancel.models import Order, OrdersPage
+from amzcancel.sync._offload import off_loop
 from amzcancel.sync._paths import (
     LISTING_OPERATION,
     PATH_GET_ORDER,
@@ -162,18 +163,20 @@ class PathCalls:
             self.client.credentials.partner_key, PATH_SEARCH
         )
 
-    def new_or_changed(self, orders: Sequence[Order]) -> list[Order]:
+    async def new_or_changed(self, orders: Sequence[Order]) -> list[Order]:
         """The orders not stored, or stored with an earlier last-update time."""
-        return self.sort_by_stored(orders)[0]
+        return (await self.sort_by_stored(orders))[0]
 
-    def sort_by_stored(self, orders: Sequence[Order]) -> tuple[list[Order], list[Order]]:
+    async def sort_by_stored(self, orders: Sequence[Order]) -> tuple[list[Order], list[Order]]:
         """``orders`` split into (new or changed since stored, stored at the same time).
 
         Orders stored with a later time than listed (stale copies) are in neither.
         """
         if not orders:
             return [], []
-        stored = self.store.stored_update_dates(self.account, [o.amazon_order_id for o in orders])
+        stored = await off_loop(
+            self.store.stored_update_dates, self.account, [o.amazon_order_id for o in orders]
+        )
         fresh: list[Order] = []
         same: list[Order] = []
         for order in orders:

@@ -140,6 +140,10 @@ class PostgresStore(SqlStore):
     Added in 0.2.0.
     """
 
+    waits_on_network = True
+    """Every call is a round trip to the server: the sync engine makes them from a thread, so
+    its event loop keeps serving other sellers meanwhile (:mod:`amzcancel.sync._offload`)."""
+
     def __init__(
         self,
         dsn: str,

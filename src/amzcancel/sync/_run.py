@@ -109,10 +109,8 @@ class RunLedger:
             self._refresh()
             self._on_progress(self.progress)
 
-    def result(
-        self, pending: Sequence[object], *, error: BaseException | None = None
-    ) -> SyncResult:
-        """The run's summary; ``pending`` are the account's open requests after the run.
+    def result(self, open_requests: int, *, error: BaseException | None = None) -> SyncResult:
+        """The run's summary; ``open_requests``: the account's open requests after the run.
 
         ``error`` is what ended a failed run: the summary then counts what was stored before.
         """
@@ -130,7 +128,7 @@ class RunLedger:
             item_fetches=p.item_fetches_done,
             events=sum(self.events.values()),
             events_by_type=dict(self.events),
-            buyer_cancel_requests=len(pending),
+            buyer_cancel_requests=open_requests,
             requests=p.requests,
             requests_by_operation=ops,
             throttled=p.throttled,

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from amzcancel.errors import NotFoundError, ParseError
 from amzcancel.models import Order, UnreadableOrder
 from amzcancel.sync._apply import Applier
+from amzcancel.sync._offload import off_loop
 from amzcancel.sync._protocol import SetAside, Store
 from amzcancel.sync._result import SyncProgress
 from amzcancel.sync._sources import OrderSource
@@ -72,7 +73,7 @@ async def retry_set_aside(
     One that still cannot be read stays aside (its attempts counted); one Amazon no longer
     knows (404) leaves the table with a warning.
     """
-    waiting = store.set_aside_orders(account)[:MAX_RETRIES_PER_RUN]
+    waiting = (await off_loop(store.set_aside_orders, account))[:MAX_RETRIES_PER_RUN]
     for entry in waiting:
         order_id = entry.amazon_order_id
         try:
@@ -83,8 +84,8 @@ async def retry_set_aside(
         except NotFoundError:
             _log.warning("set-aside order %s is unknown to Amazon; it leaves the set-aside list",
                          order_id)  # fmt: skip
-            store.clear_set_aside(account, [order_id])
+            await off_loop(store.clear_set_aside, account, [order_id])
             continue
         progress.set_aside_recovered += 1
         progress.items_seen += len(order.items)
-        applier.add(order)
+        await applier.add(order)

@@ -85,6 +85,9 @@ class WindowCover:
         self.first_listing = asyncio.Event()
         self.seen: set[str] = set()
         self.changed = asyncio.Condition()
+        self.changes = 0
+        """Counts the pool's changes (each :meth:`_notify`): a worker that found nothing to do
+        waits for the next one instead of asking again at once."""
         self.done = asyncio.Event()
 
     async def run(self) -> datetime:
@@ -97,9 +100,9 @@ class WindowCover:
         try:
             await self._cover()
         except Exception:
-            self._write_deferred()  # what was fetched is stored; the cursor stays
+            await self._write_deferred()  # what was fetched is stored; the cursor stays
             raise
-        self._write_deferred()
+        await self._write_deferred()
         return reached_bound(self.echoes, self.window)
 
     async def _cover(self) -> None:
@@ -167,10 +170,10 @@ class WindowCover:
                 if when is None or (last_seen is not None and when < last_seen):
                     ascending = False
                 last_seen = when if when is not None else last_seen
-            self._take_page(page, None, defer=not alone)
+            await self._take_page(page, None, defer=not alone)
             token = guard.next_token(page.orders, page.next_token)
             if token is None:
-                self._write_deferred()
+                await self._write_deferred()
                 return []
         self.resume = (token, guard)
         if ascending and last_seen is not None:
@@ -204,6 +207,7 @@ class WindowCover:
         p.item_fetches_planned = p.item_fetches_done + self.pool.free + self.pool.in_flight
         if self.pool.finished:
             self.done.set()
+        self.changes += 1
         async with self.changed:
             self.changed.notify_all()
         self.emit()
@@ -233,7 +237,7 @@ class WindowCover:
                 note_unreadable(page.unreadable, self.applier, self.progress)
                 if page.last_updated_before is not None and part.before == self.window.before:
                     self.echoes.append(page.last_updated_before)
-                fresh = {id(x) for x in self.calls.new_or_changed(page.orders)}
+                fresh = {id(x) for x in await self.calls.new_or_changed(page.orders)}
                 for order in page.orders:
                     self.pool.offer(
                         order.amazon_order_id,
@@ -281,7 +285,7 @@ class WindowCover:
                     raise _no_path("fetch the listed orders")
                 continue
             pool.complete(order_id, order.last_update_date)
-            self._stored(order, path)
+            await self._stored(order, path)
             self.progress.item_fetches_done += 1
             await self._notify()
 
@@ -302,12 +306,12 @@ class WindowCover:
 
         return fits_one_page
 
-    def _stored(self, order: Order, path: str) -> None:
+    async def _stored(self, order: Order, path: str) -> None:
         p = self.progress
         p.orders_changed += 1
         p.items_seen += len(order.items)
         p.orders_by_path[path] = p.orders_by_path.get(path, 0) + 1
-        self.applier.add(order)
+        await self.applier.add(order)
 
     async def _fetch_one(self, path: str, order_id: str, listed: Order | None) -> Order | None:
         """One order with items through ``path``; ``None`` when the path was just refused."""
@@ -347,16 +351,27 @@ class WindowCover:
             await self._until_search_token()  # only waits when no per-id path is left
             if pool.finished:
                 return
+            seen = self.changes
             claim = pool.claim()
             if claim is None:
                 if not self.paths.has_id_path:
                     await self._notify()  # leave what no claim may reach to the next window
+                    continue
+                # Free orders are there but none a claim may reach (listed past the window):
+                # they are the per-id paths' work. Wait for the pool to change rather than ask
+                # again at once (that spun without ever letting those paths run).
+                await self._next_change(seen)
                 continue
             try:
                 await self._serve(claim)
             finally:
                 pool.finish(claim)
             await self._notify()
+
+    async def _next_change(self, seen: int) -> None:
+        """Wait until the pool changed after ``seen`` (or the window is done)."""
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.pool.finished or self.changes != seen)
 
     async def _until_search_token(self) -> None:
         """Wait for a searchOrders token, or until the window is done."""
@@ -385,7 +400,7 @@ class WindowCover:
             except PathRefused as refused:  # pragma: no cover - phase 1 confirmed searchOrders
                 self.paths.disable(PATH_SEARCH, refused.__cause__ or refused)
                 return
-            self._take_page(page, claim)
+            await self._take_page(page, claim)
             await self._notify()
             token = guard.next_token(page.orders, page.next_token)
             if token is None or self.calls.search_wait() > 0:
@@ -398,7 +413,7 @@ class WindowCover:
         self.progress.pages += 1
         return page
 
-    def _take_page(
+    async def _take_page(
         self, page: OrdersPage, claim: SearchClaim | None, *, defer: bool = False
     ) -> None:
         self._saw(page.orders)
@@ -414,26 +429,26 @@ class WindowCover:
             # written loses nothing: the cursor is committed only after them.
             self.deferred.extend(taken)
         else:
-            self._store_new(taken)
+            await self._store_new(taken)
         self.emit()
 
-    def _store_new(self, orders: Sequence[Order]) -> None:
+    async def _store_new(self, orders: Sequence[Order]) -> None:
         """Store searchOrders' orders, except copies older than what is stored.
 
         A copy at the same time as the stored order is applied too (the store merges it without
         withdrawing a request; an identical copy writes nothing): one order may come twice at
         one time with different content, and a request on the second copy must not be lost.
         """
-        fresh, same = self.calls.sort_by_stored(orders)
+        fresh, same = await self.calls.sort_by_stored(orders)
         for order in fresh:
-            self._stored(order, PATH_SEARCH)
+            await self._stored(order, PATH_SEARCH)
         for order in same:
-            self.applier.add(order)
+            await self.applier.add(order)
 
-    def _write_deferred(self) -> None:
+    async def _write_deferred(self) -> None:
         orders, self.deferred = self.deferred, []
         if orders:
-            self._store_new(orders)
+            await self._store_new(orders)
             self.emit()  # the progress line counts them now, not only the summary
 
     async def _drain_deferred(self) -> None:
@@ -443,5 +458,5 @@ class WindowCover:
         while self.deferred:
             await asyncio.sleep(0)
             batch, self.deferred = self.deferred[:_DEFER_BATCH], self.deferred[_DEFER_BATCH:]
-            self._store_new(batch)
+            await self._store_new(batch)
             self.emit()

@@ -33,6 +33,7 @@ from amzcancel.models import Order, OrdersPage
 from amzcancel.sync._apply import Applier
 from amzcancel.sync._listing import ListingGuard
 from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._offload import off_loop
 from amzcancel.sync._paths import SearchUnavailableError
 from amzcancel.sync._protocol import CursorKey, Lease, Store
 from amzcancel.sync._result import StatsLike, SyncProgress, SyncResult, WindowRecord
@@ -171,25 +172,31 @@ class SyncEngine:
                 await self._sync_group(run, group)
             await self._retry_set_aside(run)
         except Exception as exc:
-            self.last_result = run.result(self._open_requests(), error=exc)
+            self.last_result = run.result(await self._open_requests(failed=True), error=exc)
             raise
-        self.last_result = run.result(self._store.pending_requests(account=self._account))
+        self.last_result = run.result(await self._open_requests())
         return self.last_result
 
-    def _open_requests(self) -> list[object]:
-        """The open requests after a failed run; a failing store must not hide the first error."""
+    async def _open_requests(self, *, failed: bool = False) -> int:
+        """How many buyer requests are open for the account now (for the summary).
+
+        After a failed run, a failing store must not hide the first error: 0 then.
+        """
         try:
-            return list(self._store.pending_requests(account=self._account))
+            status = await off_loop(self._store.account_status, self._account)
         except Exception:
+            if not failed:
+                raise
             _log.debug("could not count open requests after a failed run", exc_info=True)
-            return []
+            return 0
+        return status[0].open_requests if status else 0
 
     async def _sync_group(self, run: RunLedger, marketplace_ids: tuple[str, ...]) -> None:
         while True:
             source = self._sources[0]
             run.progress.api = source.api
             key = CursorKey(self._account, source.api, marketplace_ids)
-            cursor = self._cursor_for(key)
+            cursor = await off_loop(self._cursor_for, key)
             window = next_window(
                 cursor=cursor,
                 now=self._clock.now(),
@@ -200,7 +207,13 @@ class SyncEngine:
             if cursor is None and not window.is_empty:
                 # Where this first run starts, kept before anything is read: a rerun after a
                 # failure starts here too instead of "7 days before its own now".
-                self._store.apply(self._account, [], cursor=(key, window.after), lease=self._lease)
+                await off_loop(
+                    self._store.apply,
+                    self._account,
+                    [],
+                    cursor=(key, window.after),
+                    lease=self._lease,
+                )
             if window.is_empty:
                 run.windows.append(WindowRecord(source.api, marketplace_ids, *bounds(window), None))
                 return
@@ -281,7 +294,7 @@ class SyncEngine:
                 self._store, self._account, self._sources[0], applier, run.progress
             )
         finally:
-            applier.flush()
+            await applier.flush()
 
     async def _cover_part(
         self, run: RunLedger, source: OrderSource, key: CursorKey, part: Window
@@ -297,21 +310,21 @@ class SyncEngine:
         except BaseExceptionGroup as group:
             error = first_error(group)
             if isinstance(error, Exception):
-                applier.flush()  # what was fetched is kept; the cursor stays where it was
+                await applier.flush()  # what was fetched is kept; the cursor stays where it was
             raise error from None
         except Exception:
-            applier.flush()  # what was fetched is kept; the cursor stays where it was
+            await applier.flush()  # what was fetched is kept; the cursor stays where it was
             raise
         if expired:
-            applier.flush()
+            await applier.flush()
             raise _TokenExpiredError
         reached = reached_bound(echoes, part)
-        applier.flush(cursor=(key, self._not_back(key, reached)))
+        await applier.flush(cursor=(key, await self._not_back(key, reached)))
         return reached
 
-    def _not_back(self, key: CursorKey, reached: datetime) -> datetime:
+    async def _not_back(self, key: CursorKey, reached: datetime) -> datetime:
         """The cursor to commit: ``reached``, or the stored cursor if that is later."""
-        stored = self._store.get_cursor(key)
+        stored = await off_loop(self._store.get_cursor, key)
         return reached if stored is None or reached >= stored else stored
 
     async def _cover_paths(
@@ -328,14 +341,14 @@ class SyncEngine:
                 part, key.marketplace_ids, applier, run.progress, run.emit
             )
         except SearchUnavailableError as exc:
-            applier.flush()
+            await applier.flush()
             if not self._confirmed and len(self._sources) > 1:
                 raise _SourceUnavailableError from None
             raise exc.__cause__ or exc from None
         except Exception:
-            applier.flush()  # what was fetched is kept; the cursor stays where it was
+            await applier.flush()  # what was fetched is kept; the cursor stays where it was
             raise
-        applier.flush(cursor=(key, self._not_back(key, reached)))
+        await applier.flush(cursor=(key, await self._not_back(key, reached)))
         return reached
 
     async def _read_pages(
@@ -368,11 +381,14 @@ class SyncEngine:
                     note_unreadable(page.unreadable, applier, run.progress)
                     if page.last_updated_before is not None:
                         echoes.append(page.last_updated_before)
-                    for order in self._changed(page.orders, scheduled, inline=source.items_inline):
+                    changed = await self._changed(
+                        page.orders, scheduled, inline=source.items_inline
+                    )
+                    for order in changed:
                         run.progress.orders_changed += 1
                         if source.items_inline:
                             run.progress.items_seen += len(order.items)
-                            applier.add(order)
+                            await applier.add(order)
                             continue
                         run.progress.item_fetches_planned += 1
                         await slots.acquire()
@@ -417,7 +433,7 @@ class SyncEngine:
                 raise _SourceUnavailableError from None
             raise
 
-    def _changed(
+    async def _changed(
         self, orders: Sequence[Order], scheduled: dict[str, datetime | None], *, inline: bool
     ) -> list[Order]:
         """The orders that are new or changed since stored (and not already taken this window).
@@ -428,7 +444,7 @@ class SyncEngine:
         withdrawing a request, and an identical copy writes nothing.
         """
         ids = list(dict.fromkeys(o.amazon_order_id for o in orders))
-        stored = self._store.stored_update_dates(self._account, ids) if ids else {}
+        stored = await off_loop(self._store.stored_update_dates, self._account, ids) if ids else {}
         changed: list[Order] = []
         for order in orders:
             oid, listed = order.amazon_order_id, order.last_update_date
@@ -460,5 +476,5 @@ class SyncEngine:
             slots.release()
         run.progress.item_fetches_done += 1
         run.progress.items_seen += len(items)
-        applier.add(order.with_items(items))
+        await applier.add(order.with_items(items))
         run.emit()
