@@ -232,6 +232,25 @@ class OrderSync:
         finally:
             self.last_result = engine.last_result
 
+    async def aclient(self) -> AsyncSpApiClient:
+        """This sync's SP-API client in the running loop: the one its runs use.
+
+        Calls made through it (the push listener's ``getOrder`` confirmations) draw from the
+        same rate-limit buckets and the same access token as this sync's backlog paths.
+
+        Raises:
+            ConfigError: the sync reads MWS, or is closed.
+
+        Added in 0.2.0.
+        """
+        if self._closed:
+            raise ConfigError("this OrderSync is closed")
+        await self._engine_for_this_loop()
+        client = self._connection.client
+        if not isinstance(client, AsyncSpApiClient):
+            raise ConfigError("an MWS sync has no SP-API client")
+        return client
+
     @property
     def multipath(self) -> MultiPathCoverer | None:
         """The multi-path coverer of this sync's SP-API client (``None`` when it reads one API)."""
