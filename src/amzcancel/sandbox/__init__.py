@@ -39,6 +39,7 @@ from amzcancel.sandbox._connect import (
 from amzcancel.sandbox._faults import FaultKind
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._marketplace import Marketplace
+from amzcancel.sandbox._push import PushOptions, SqsPusher
 from amzcancel.sandbox._quirks import Quirks
 from amzcancel.sandbox._state import SandboxStateError, SimItem, SimOrder
 from amzcancel.sandbox._truth import Truth
@@ -60,11 +61,13 @@ __all__ = [
     "SANDBOX_MWS_SELLER_ID",
     "FaultKind",
     "Marketplace",
+    "PushOptions",
     "Quirks",
     "SandboxRequest",
     "SandboxResponse",
     "SandboxStateError",
     "SimItem",
     "SimOrder",
+    "SqsPusher",
     "Truth",
 ]
