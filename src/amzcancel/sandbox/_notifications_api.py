@@ -110,12 +110,13 @@ class NotificationsApi:
                         f"destinationId {existing['destinationId']}",
                         headers=_rid(request_id),
                     )
-            destination = {
+            destination_id = self._new_id()
+            destination: dict[str, Any] = {
                 "name": name,
-                "destinationId": self._new_id(),
+                "destinationId": destination_id,
                 "resource": {"sqs": {"arn": arn}},
             }
-            self.destinations[destination["destinationId"]] = destination
+            self.destinations[destination_id] = destination
         return json_response(200, {"payload": destination}, _rid(request_id))
 
     def get_destinations(self, _request: SandboxRequest, request_id: str) -> SandboxResponse:
