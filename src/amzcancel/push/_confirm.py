@@ -143,6 +143,6 @@ class Confirmer:
             logger.warning("getOrder %s failed, left to polling: %s", order_id, exc)
             self.failed += 1
             return 0
-        self._store.apply(account.name, [order])
+        await asyncio.to_thread(self._store.apply, account.name, [order])
         self.confirmed += 1
         return 1

@@ -207,7 +207,7 @@ class Listener:
             done: list[QueueMessage] = []
             confirmations: list[tuple[PushAccount, OrderChange]] = []
             for message in messages:
-                applied = self._apply(message, outcome)
+                applied = await self._apply(message, outcome)
                 if applied is None:
                     busy.discard(message)  # left for redelivery: no longer ours to extend
                     continue
@@ -228,7 +228,7 @@ class Listener:
                 self.confirmer.request(account, change.order.amazon_order_id, urgent=urgent)
         return outcome
 
-    def _apply(
+    async def _apply(
         self, message: QueueMessage, outcome: BatchOutcome
     ) -> tuple[PushAccount, OrderChange] | None:
         try:
@@ -258,8 +258,10 @@ class Listener:
                 )
             return None
         try:
-            events = self._store.apply(
-                account.name, [change.order], dedupe_key=change.notification_id
+            # In a thread: a slow store must not stop the loop (and the batch's visibility
+            # keeper with it).
+            events = await asyncio.to_thread(
+                self._store.apply, account.name, [change.order], dedupe_key=change.notification_id
             )
         except AmzCancelError as exc:
             self.stats.failed += 1

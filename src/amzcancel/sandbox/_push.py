@@ -128,7 +128,8 @@ class SqsPusher:
         *,
         kinds: frozenset[str] | None = None,
     ) -> None:
-        """Schedule ``notifications`` (changes that happened at ``now``).
+        """Schedule ``notifications``; each one's delay runs from its ``EventTime`` (the
+        change's moment; ``now`` when it has none).
 
         ``kinds`` is the subscription's ``orderChangeTypes`` filter: other change types are
         not sent (``None``: every type).
@@ -144,6 +145,7 @@ class SqsPusher:
                     self.lost += 1
                     continue
                 body = self._body(notification)
+                start = _event_time(notification) or now
                 copies = 1
                 if self._rng.random() < opts.duplicates:
                     copies, self.duplicated = 2, self.duplicated + 1
@@ -151,7 +153,7 @@ class SqsPusher:
                 for _ in range(copies):
                     # A duplicate comes after the first delivery, never before it.
                     delay += opts.delay_seconds * (0.5 + self._rng.random())
-                    due = now + timedelta(seconds=delay)
+                    due = start + timedelta(seconds=delay)
                     heapq.heappush(self._due, (due, next(self._order), body))
 
     def _body(self, notification: dict[str, Any]) -> str:
@@ -223,6 +225,14 @@ class SqsPusher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def _event_time(notification: dict[str, Any]) -> datetime | None:
+    stamp = notification.get("EventTime")
+    try:
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        return None
 
 
 def _local_client(queue_url: str) -> Any:
