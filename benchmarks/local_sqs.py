@@ -40,7 +40,7 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL_SQS": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto takes any key
+        "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
     }
@@ -54,7 +54,7 @@ def _free_port() -> int:
 
 def _answers(endpoint: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
             return True
     except OSError:
         return False
@@ -69,7 +69,7 @@ def local_sqs(endpoint: str | None = None) -> Iterator[str]:
         return
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

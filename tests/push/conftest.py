@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from local_sqs import ENV_VAR, aws_environment, local_sqs, moto_available
 
 from amzcancel.sync import PostgresStore, SqliteStore, Store
-from local_sqs import ENV_VAR, aws_environment, local_sqs, moto_available
 
 # Read once at import: the suite's autouse fixture hides AMZCANCEL_* variables from tests.
 GIVEN_SQS = os.environ.get(ENV_VAR, "")

@@ -98,8 +98,11 @@ def test_push_reaches_the_outbox_then_the_message_is_deleted(
     stored = store.get_order("sandbox", order.amazon_order_id)
     assert stored is not None
     assert stored.items[0].buyer_cancel.reason == REASON
-    assert [p.reason for p in store.pending_requests(account="sandbox")
-            if p.amazon_order_id == order.amazon_order_id] == [REASON]
+    assert [
+        p.reason
+        for p in store.pending_requests(account="sandbox")
+        if p.amazon_order_id == order.amazon_order_id
+    ] == [REASON]
     assert len(requested(store, order.amazon_order_id)) == 1  # the confirmation adds none
 
 
