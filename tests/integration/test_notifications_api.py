@@ -28,8 +28,9 @@ from amzcancel.sandbox import SANDBOX_ENDPOINT
 from amzcancel.transport import NOTIFICATIONS_SCOPE, SPAPI_RATE_LIMITS, SpApiClient
 
 MODEL = json.loads(
-    (Path(__file__).resolve().parents[1] / "amazon_models" / "notifications_v1.subset.json")
-    .read_text(encoding="utf-8")
+    (
+        Path(__file__).resolve().parents[1] / "amazon_models" / "notifications_v1.subset.json"
+    ).read_text(encoding="utf-8")
 )
 OPERATIONS = {op["operationId"]: op for op in MODEL["operations"]}
 ARN = "arn:aws:sqs:us-east-1:123456789012:amzcancel-orders"

@@ -131,3 +131,15 @@ def test_run_all_full_mode_uses_the_published_sizes() -> None:
         ["--calls", "1000", "--concurrency", "16"],
     ]
     assert all(command[2:] == [] for command in full["sync"] + full["parse"] + full["client"])
+
+
+def test_latency_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_latency.py measures every variant: full recall, no duplicate event, and push
+    faster than polling."""
+    rows = {
+        row["variant"]: row for row in map(json.loads, _run(smoke_runs, "latency").split("\n")[:-1])
+    }
+    assert len(rows) == 5
+    assert all(row["recall"] == 1.0 and row["duplicates"] == 0 for row in rows.values())
+    push, polling = rows["push + polling"], rows["polling alone, every 60 s"]
+    assert push["p95"] < polling["p50"]

@@ -102,10 +102,12 @@ class Confirmer:
         self._ready.clear()
         return None
 
-    async def drain(self) -> int:
-        """Fetch every queued order now, one after the other; returns how many were applied."""
-        done = 0
-        while (taken := self._take()) is not None:
+    async def drain(self, limit: int | None = None) -> int:
+        """Fetch queued orders now, one after the other (at most ``limit``, else all); returns
+        how many were applied."""
+        done = taken_count = 0
+        while (limit is None or taken_count < limit) and (taken := self._take()) is not None:
+            taken_count += 1
             done += await self._confirm(*taken)
         return done
 

@@ -363,7 +363,7 @@ class Marketplace:
         self._feeds.process_due(now)
         if self._push is not None:
             kinds = self._notifications_api.order_change_types()
-            self._push.offer(self._order_changes.drain(), now, kinds=kinds)
+            self._push.offer(self._order_changes.drain_timed(), kinds=kinds)
 
     # --- adapters --------------------------------------------------------------------------
 

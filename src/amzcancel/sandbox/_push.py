@@ -123,20 +123,19 @@ class SqsPusher:
 
     def offer(
         self,
-        notifications: list[dict[str, Any]],
-        now: datetime,
+        notifications: list[tuple[datetime, dict[str, Any]]],
         *,
         kinds: frozenset[str] | None = None,
     ) -> None:
-        """Schedule ``notifications``; each one's delay runs from its ``EventTime`` (the
-        change's moment; ``now`` when it has none).
+        """Schedule ``notifications``, each with the moment of its change (its delay runs from
+        there).
 
         ``kinds`` is the subscription's ``orderChangeTypes`` filter: other change types are
         not sent (``None``: every type).
         """
         opts = self.options
         with self._lock:
-            for notification in notifications:
+            for start, notification in notifications:
                 change = notification["Payload"]["OrderChangeNotification"]
                 if kinds is not None and change["OrderChangeType"] not in kinds:
                     continue
@@ -145,7 +144,6 @@ class SqsPusher:
                     self.lost += 1
                     continue
                 body = self._body(notification)
-                start = _event_time(notification) or now
                 copies = 1
                 if self._rng.random() < opts.duplicates:
                     copies, self.duplicated = 2, self.duplicated + 1
@@ -225,14 +223,6 @@ class SqsPusher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-
-def _event_time(notification: dict[str, Any]) -> datetime | None:
-    stamp = notification.get("EventTime")
-    try:
-        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
-    except ValueError:
-        return None
 
 
 def _local_client(queue_url: str) -> Any:
