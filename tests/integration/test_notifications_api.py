@@ -17,6 +17,7 @@ from amzcancel.cli import main
 from amzcancel.clock import FakeClock
 from amzcancel.errors import AuthError, InvalidInputError, NotFoundError
 from amzcancel.sandbox import (
+    SANDBOX_ENDPOINT,
     SANDBOX_LWA_CLIENT_ID,
     SANDBOX_LWA_CLIENT_SECRET,
     SANDBOX_LWA_CREDENTIALS,
@@ -24,8 +25,12 @@ from amzcancel.sandbox import (
     SANDBOX_LWA_REFRESH_TOKEN,
     Marketplace,
 )
-from amzcancel.sandbox import SANDBOX_ENDPOINT
-from amzcancel.transport import NOTIFICATIONS_SCOPE, SPAPI_RATE_LIMITS, SpApiClient
+from amzcancel.transport import (
+    NOTIFICATIONS_SCOPE,
+    SPAPI_RATE_LIMITS,
+    SpApiClient,
+    order_change_filter,
+)
 
 MODEL = json.loads(
     (
@@ -215,8 +220,6 @@ def test_bad_arguments_are_refused_before_sending(
         with pytest.raises(InvalidInputError, match="SQS queue ARN"):
             client.notifications.create_destination("arn:aws:sns:us-east-1:1:topic", name="x")
         with pytest.raises(InvalidInputError, match="orderChangeTypes"):
-            from amzcancel.transport import order_change_filter
-
             order_change_filter(["DeliveryTipChange"])
         with pytest.raises(NotFoundError):
             client.notifications.get_subscription()
@@ -267,7 +270,8 @@ def test_cli_setup_status_remove_are_idempotent(
     assert state["subscribed"] is True
     assert state["queue_arn"] == ARN
     status, text = run("status")
-    assert first["subscription_id"] in text and ARN in text
+    assert first["subscription_id"] in text
+    assert ARN in text
     status, removed = run("remove", "--json")
     assert removed == {
         "subscription_removed": first["subscription_id"],
