@@ -38,7 +38,13 @@ start() {
     pip install -q "moto[server]>=5.0" >&2
   fi
   nohup python -m moto.server -H 127.0.0.1 -p "$PORT" >/dev/null 2>&1 &
-  echo $! >"$PIDFILE"
+  local server=$!
+  echo "$server" >"$PIDFILE"
+  # The server ends with the shell that started us (CI's .ci/run): a watchdog, since that
+  # shell's one EXIT trap already stops PostgreSQL.
+  local owner=$PPID
+  nohup bash -c "while kill -0 $owner 2>/dev/null; do sleep 2; done; kill $server 2>/dev/null; rm -f '$PIDFILE'" \
+    >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
     if answers; then
       log "moto SQS listening on $URL"
