@@ -119,8 +119,12 @@ def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[
 
 
 def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    """bench_multipath.py completes a multi-path sync of a small backlog."""
-    assert _run(smoke_runs, "multipath").strip()
+    """bench_multipath.py completes a multi-path sync of a small backlog, and the after-v0
+    comparison with notified ids finds every request both ways."""
+    out = _run(smoke_runs, "multipath")
+    later = [line for line in out.splitlines() if line.startswith("searchOrders ")]
+    assert len(later) == 2
+    assert all("found True" in line for line in later)
 
 
 def test_run_all_full_mode_uses_the_published_sizes() -> None:

@@ -111,10 +111,13 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Listen until SIGTERM/SIGINT; returns the exit status (the stop is re-raised)."""
     from amzcancel.push import Listener, PushAccount, SqsQueue
-    from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
+    from amzcancel.sync import DEFAULT_MARKETPLACE, NotifiedOrders, OrderSync
 
     queue = SqsQueue(args.queue_url, wait_seconds=args.wait_seconds)
+    # Notified ids not confirmed yet feed a reconciling backlog's getOrder path.
+    notified = NotifiedOrders()
     sync = OrderSync(
+        notified=notified,
         store=store_target(args),
         marketplaces=args.marketplaces or [DEFAULT_MARKETPLACE],
         account=args.account,
@@ -128,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         accounts=[PushAccount(sync.account, seller_id=args.seller_id, sync=sync)],
         confirm=not args.no_confirm,
         reconcile_seconds=None if args.no_reconcile else args.reconcile_every,
+        notified=notified,
     )
     polling = (
         "no reconciliation" if args.no_reconcile else f"reconcile every {args.reconcile_every:.0f}s"

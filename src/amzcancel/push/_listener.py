@@ -43,7 +43,7 @@ from amzcancel.errors import (
 )
 from amzcancel.push._confirm import Confirmer, PushAccount
 from amzcancel.push._queue import MessageQueue, QueueMessage
-from amzcancel.sync import Event, Store
+from amzcancel.sync import Event, NotifiedOrders, Store
 from amzcancel.wire.notifications import OrderChange, read_order_change
 
 __all__ = [
@@ -132,6 +132,8 @@ class Listener:
             it) keeps its messages invisible for ``visibility_seconds`` more, and again.
         visibility_seconds: the visibility timeout each extension sets.
         confirm_workers: ``getOrder`` fetches in flight at once.
+        notified: where each applied notification's order id is noted, for the accounts'
+            backlog syncs (``OrderSync(notified=...)``) to fetch with ``getOrder``.
 
     Raises:
         ConfigError: no accounts, two accounts for one seller, or a catch-all account that
@@ -152,6 +154,7 @@ class Listener:
         extend_after_seconds: float = 20.0,
         visibility_seconds: int = 60,
         confirm_workers: int = 2,
+        notified: NotifiedOrders | None = None,
     ) -> None:
         if not accounts:
             raise ConfigError("a listener needs at least one account")
@@ -180,6 +183,7 @@ class Listener:
         self._extend_after = extend_after_seconds
         self._visibility = visibility_seconds
         self._confirm_workers = max(1, confirm_workers)
+        self._notified = notified
         self.confirmer = Confirmer(store)
         """The ``getOrder`` confirmation queue."""
         self.stats = ListenerStats()
@@ -270,6 +274,10 @@ class Listener:
                 "message %s not applied, left for redelivery: %s", message.message_id, exc
             )
             return None
+        if self._notified is not None:
+            self._notified.note(
+                account.name, change.order.amazon_order_id, change.order.last_update_date
+            )
         self.stats.applied += 1
         self.stats.events += len(events)
         outcome.applied += 1
