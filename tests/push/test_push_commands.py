@@ -169,3 +169,52 @@ def test_sandbox_push_refuses_a_queue_off_loopback() -> None:
 
     with pytest.raises(ConfigError, match="loopback"):
         PushOptions("https://sqs.us-east-1.amazonaws.com/123456789012/orders")
+
+
+def test_listen_on_a_missing_queue_ends_with_one_line(
+    aws_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A queue that does not exist is a QueueError: exit 2 and one line naming the queue and
+    the SDK's code, with no credential in it."""
+    from amzcancel.cli import main
+
+    monkeypatch.setenv("LWA_APP_ID", SANDBOX_LWA_CLIENT_ID)
+    monkeypatch.setenv("LWA_CLIENT_SECRET", SANDBOX_LWA_CLIENT_SECRET)
+    monkeypatch.setenv("SP_API_REFRESH_TOKEN", SANDBOX_LWA_REFRESH_TOKEN)
+    missing = f"{aws_env}/123456789012/no-such-queue"
+    status = main(
+        [
+            "listen",
+            "--queue-url",
+            missing,
+            "--store",
+            str(tmp_path / "s.db"),
+            "--no-reconcile",
+            "--no-confirm",
+            "--wait-seconds",
+            "0",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err[-1].startswith("amzcancel listen: error: SQS ReceiveMessage on " + missing)
+    assert "NonExistentQueue" in err[-1]
+    assert SANDBOX_LWA_CLIENT_SECRET not in "\n".join(err)
+    assert "testing" not in err[-1]  # the fake AWS secret key
+
+
+def test_sqs_queue_needs_a_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a configured region a local queue URL names none: a ConfigError says what to set."""
+    from amzcancel.errors import ConfigError
+    from amzcancel.push import SqsQueue
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(ConfigError, match="AWS_REGION"):
+        SqsQueue("http://127.0.0.1:1/123456789012/orders")
+    queue = SqsQueue("https://sqs.eu-west-1.amazonaws.com/123456789012/orders")
+    assert queue._client.meta.region_name == "eu-west-1"
