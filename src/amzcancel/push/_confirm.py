@@ -21,7 +21,14 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from amzcancel.errors import APIError, AuthError, NotFoundError, ParseError, TransportError
+from amzcancel.errors import (
+    APIError,
+    AuthError,
+    NotFoundError,
+    ParseError,
+    StoreError,
+    TransportError,
+)
 from amzcancel.sync import OrderSync, Store
 
 __all__ = ["DEFAULT_MAX_PENDING", "Confirmer", "PushAccount"]
@@ -145,6 +152,12 @@ class Confirmer:
             logger.warning("getOrder %s failed, left to polling: %s", order_id, exc)
             self.failed += 1
             return 0
-        await asyncio.to_thread(self._store.apply, account.name, [order])
+        try:
+            await asyncio.to_thread(self._store.apply, account.name, [order])
+        except StoreError as exc:
+            # The notification itself is stored; polling writes the confirmed state later.
+            logger.warning("confirmed order %s not stored: %s", order_id, exc)
+            self.failed += 1
+            return 0
         self.confirmed += 1
         return 1
