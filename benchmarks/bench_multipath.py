@@ -15,6 +15,12 @@ It prints each run's wall time, requests per operation and 429s; the bucket-math
 multi-path schedule (:func:`benchmarks/schedule_math.py simulate_multipath`: zero latency,
 every call the moment its bucket allows); the speed-up over the best single path; and a text
 timeline of each bucket's use in the multi-path run and in the simulation.
+
+Then *after v0* (``--after-v0``, on by default; simulated clock, in-process, v0 answered 403
+as after its retirement): the same backlog read by Orders 2026-01-01 alone, once by
+searchOrders alone and once with the ids ORDER_CHANGE notifications named (every order with an
+open buyer request) fed to getOrder (``OrderSync(notified=...)``). It prints, for each, the
+simulated seconds until every buyer request was in the store and until the window was covered.
 """
 
 from __future__ import annotations
@@ -22,13 +28,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
 from _served import served_sync, warm_up
 from schedule_math import simulate_multipath, single_path_seconds
 
+from amzcancel.clock import FakeClock
+from amzcancel.sandbox import SANDBOX_ENDPOINT, SANDBOX_LWA_CREDENTIALS, Marketplace
+from amzcancel.sync import NotifiedOrders, OrderSync, SqliteStore, SyncProgress
 from amzcancel.sync._paths import PATH_ORDER_ITEMS, PATH_SEARCH
 
 OPERATIONS = ("searchOrders", "getOrders", "getOrder", "getOrderItems")
@@ -64,6 +77,63 @@ def run(api: str, *, orders: int, speed: float, seed: int) -> dict[str, Any]:
     }
 
 
+class _RefuseV0(httpx.AsyncBaseTransport):
+    """Orders v0 answered 403, as after its retirement; the rest goes to the sandbox."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/orders/v0/"):
+            body = {"errors": [{"code": "Unauthorized", "message": "Access is denied."}]}
+            return httpx.Response(403, json=body)
+        return await self.inner.handle_async_request(request)
+
+
+def after_v0(*, orders: int, speed: float, seed: int, notified: bool) -> dict[str, Any]:
+    """Orders 2026-01-01 alone on a simulated clock: searchOrders, plus notified getOrder."""
+    mp = Marketplace(seed=seed, orders=orders, speed=speed, clock=FakeClock())
+    requests = mp.truth().buyer_cancel_requests
+    registry = NotifiedOrders() if notified else None
+    if registry is not None:
+        for order in mp.truth().orders:
+            if any((order.amazon_order_id, i.order_item_id) in requests for i in order.items):
+                registry.note("bench", order.amazon_order_id, order.last_update_date)
+    start = mp.clock.monotonic()
+    found_at: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "s.db", clock=mp.clock)
+
+        def progress(_: SyncProgress) -> None:
+            if not found_at and len(store.pending_requests(include_afn=True)) >= len(requests):
+                found_at.append(mp.clock.monotonic() - start)
+
+        with OrderSync(
+            store=store,
+            credentials=SANDBOX_LWA_CREDENTIALS,
+            account="bench",
+            endpoint=SANDBOX_ENDPOINT,
+            lwa_endpoint=SANDBOX_ENDPOINT + "/auth/o2/token",
+            transport=_RefuseV0(mp.transport()),
+            clock=mp.clock,
+            since=mp.clock.now() - timedelta(days=8),
+            paths="searchOrders,getOrder",
+            notified=registry,
+            on_progress=progress,
+        ) as sync:
+            result = sync.run_once()
+            found = {(p.amazon_order_id, p.order_item_id) for p in sync.pending()}
+        store.close()
+    covered = mp.clock.monotonic() - start
+    return {
+        "run": "searchOrders + notified getOrder" if notified else "searchOrders alone",
+        "requests_stored_seconds": round(found_at[0] if found_at else covered, 1),
+        "window_covered_seconds": round(covered, 1),
+        "requests_by_operation": dict(result.requests_by_operation),
+        "all_requests_found": found == set(requests),
+    }
+
+
 def chart(calls: list[tuple[float, str]], *, seconds: float, width: int = 60) -> str:
     """A text timeline: one row per operation, one column per time slice, shade = calls."""
     span = max(seconds, 1e-9)
@@ -93,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         "--single", default="2026,v0", help="single-path runs to compare (2026, v0; '' for none)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    parser.add_argument(
+        "--after-v0",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also compare searchOrders alone with notified ids fed to getOrder (v0 refused)",
+    )
     args = parser.parse_args(argv)
 
     warm_up()
@@ -145,6 +221,20 @@ def main(argv: list[str] | None = None) -> int:
     print(chart(multi["calls"], seconds=multi["wall_seconds"]))
     print("\nthe simulated schedule (bucket-math limit):")
     print(chart(estimate.timeline, seconds=max(limit, 1e-9)))
+    if args.after_v0:
+        later = [
+            after_v0(orders=args.orders, speed=args.speed, seed=args.seed, notified=flag)
+            for flag in (False, True)
+        ]
+        figures["after_v0"] = later
+        print("\nafter v0 (simulated clock, v0 refused): seconds until every buyer request is")
+        print("stored, and until the window is covered")
+        for r in later:
+            print(
+                f"{r['run']:<34} requests {r['requests_stored_seconds']:>8.1f} s   "
+                f"window {r['window_covered_seconds']:>8.1f} s   found {r['all_requests_found']}  "
+                f"{json.dumps(r['requests_by_operation'])}"
+            )
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -88,6 +88,12 @@ BENCHMARKS = (
         smoke=("--orders", "20", "--speed", "5000", "--single", ""),
         full=((),),
     ),
+    Benchmark(
+        "latency",
+        "bench_latency.py",
+        smoke=("--requests", "10", "--spread", "30", "--orders", "300", "--json"),
+        full=((),),
+    ),
 )
 """Every benchmark, in the order they run."""
 
@@ -108,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, client, sync, store, workers, multipath)",
+        help="run only these (parse, pacing, client, sync, store, workers, multipath, latency)",
     )
     args = parser.parse_args(argv)
     status = 0

@@ -18,6 +18,7 @@ catch that one class and know it never swallows a programming error::
     │   └── ThrottledError     429, MWS RequestThrottled/QuotaExceeded
     ├── StoreError             SQLite / PostgreSQL / migrations
     │   └── LeaseLost          a fenced write whose account lease another worker holds now
+    ├── QueueError             the message queue (Amazon SQS) refused or could not be reached
     └── PolicyViolation        a cancel reason the policy forbids
 
 Messages never contain secrets: credentials are redacted before they reach an exception. Nor
@@ -46,6 +47,7 @@ __all__ = [
     "NotFoundError",
     "ParseError",
     "PolicyViolation",
+    "QueueError",
     "RequestTimeout",
     "ServerError",
     "StoreError",
@@ -271,6 +273,25 @@ class LeaseLost(StoreError):
 
     Added in 0.2.0.
     """
+
+
+class QueueError(AmzCancelError):
+    """The message queue (Amazon SQS or a compatible server) refused a call or was unreachable.
+
+    Raised by :mod:`amzcancel.push` for missing AWS credentials or region, a queue that does
+    not exist, an access denied, or a queue server that cannot be reached; the message names
+    the queue and the SDK's error code, never a credential.
+
+    Attributes:
+        code: the SDK's error code (``AWS.SimpleQueueService.NonExistentQueue``,
+            ``AccessDenied``...) when there is one.
+
+    Added in 0.2.0.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        self.code = None if code is None else printable(code, _SHORT_TEXT_CHARS)
+        super().__init__(printable(message))
 
 
 class PolicyViolation(AmzCancelError):

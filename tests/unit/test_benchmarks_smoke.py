@@ -119,8 +119,12 @@ def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[
 
 
 def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
-    """bench_multipath.py completes a multi-path sync of a small backlog."""
-    assert _run(smoke_runs, "multipath").strip()
+    """bench_multipath.py completes a multi-path sync of a small backlog, and the after-v0
+    comparison with notified ids finds every request both ways."""
+    out = _run(smoke_runs, "multipath")
+    later = [line for line in out.splitlines() if line.startswith("searchOrders ")]
+    assert len(later) == 2
+    assert all("found True" in line for line in later)
 
 
 def test_run_all_full_mode_uses_the_published_sizes() -> None:
@@ -131,3 +135,15 @@ def test_run_all_full_mode_uses_the_published_sizes() -> None:
         ["--calls", "1000", "--concurrency", "16"],
     ]
     assert all(command[2:] == [] for command in full["sync"] + full["parse"] + full["client"])
+
+
+def test_latency_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_latency.py measures every variant: full recall, no duplicate event, and push
+    faster than polling."""
+    rows = {
+        row["variant"]: row for row in map(json.loads, _run(smoke_runs, "latency").split("\n")[:-1])
+    }
+    assert len(rows) == 5
+    assert all(row["recall"] == 1.0 and row["duplicates"] == 0 for row in rows.values())
+    push, polling = rows["push + polling"], rows["polling alone, every 60 s"]
+    assert push["p95"] < polling["p50"]

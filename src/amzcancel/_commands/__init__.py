@@ -13,6 +13,8 @@ from amzcancel._commands import (
     ack,
     cancel,
     events,
+    listen,
+    notifications,
     parse,
     pending,
     reasons,
@@ -36,4 +38,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     events,
     ack,
     status,
+    notifications,
+    listen,
 )

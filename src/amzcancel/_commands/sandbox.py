@@ -2,6 +2,8 @@
 
     amzcancel sandbox serve [--port 8000] [--host 127.0.0.1] [--seed N] [--orders N]
                             [--speed X] [--faults P] [--live]
+                            [--push-queue-url URL [--push-delay S] [--push-loss P]
+                             [--push-duplicates P] [--push-envelope sqs|sns]]
 
 Prints the base URL and the sandbox credentials as ``export`` lines (fake values that open
 nothing but the sandbox), then serves until interrupted.
@@ -160,6 +162,41 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="pause between the bytes of a dripped answer (default 2)",
     )
+    push = serve.add_argument_group(
+        "push", "deliver ORDER_CHANGE notifications to an SQS queue on 127.0.0.1, as Amazon would"
+    )
+    push.add_argument(
+        "--push-queue-url",
+        metavar="URL",
+        help="the local queue (e.g. moto's server); AWS keys and region from the environment",
+    )
+    push.add_argument(
+        "--push-delay",
+        type=_non_negative,
+        default=1.0,
+        metavar="SECONDS",
+        help="mean delivery delay (each message 0.5x to 1.5x of it; default 1)",
+    )
+    push.add_argument(
+        "--push-loss",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of notifications never delivered",
+    )
+    push.add_argument(
+        "--push-duplicates",
+        type=_probability,
+        default=0.0,
+        metavar="SHARE",
+        help="share of notifications delivered twice",
+    )
+    push.add_argument(
+        "--push-envelope",
+        choices=("sqs", "sns"),
+        default="sqs",
+        help="the notification as the message body (sqs, as Amazon sends) or in an SNS envelope",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -172,6 +209,7 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         SANDBOX_MWS_SECRET_KEY,
         SANDBOX_MWS_SELLER_ID,
         Marketplace,
+        PushOptions,
         Quirks,
     )
 
@@ -190,6 +228,17 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         drip_share=args.drip,
         drip_seconds=args.drip_seconds,
     )
+    push = (
+        None
+        if not args.push_queue_url
+        else PushOptions(
+            args.push_queue_url,
+            delay_seconds=args.push_delay,
+            loss=args.push_loss,
+            duplicates=args.push_duplicates,
+            envelope=args.push_envelope,
+        )
+    )
     mp = Marketplace(
         seed=args.seed,
         orders=args.orders,
@@ -197,6 +246,7 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         faults=args.faults,
         live=args.live,
         quirks=quirks,
+        push=push,
     )
     try:
         server = mp.serve(port=args.port, host=args.host)
@@ -218,10 +268,15 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
             f"# amzcancel sync --endpoint {base_url} --lwa-endpoint {base_url}/auth/o2/token",
             "# press Ctrl+C to stop",
         ]
+        if mp.pusher is not None:
+            lines.insert(1, f"amzcancel sandbox: pushing ORDER_CHANGE to {args.push_queue_url}")
+            mp.pusher.start(mp.catch_up)
         print("\n".join(lines), flush=True)
         (stop or threading.Event()).wait()
     except (KeyboardInterrupt, Terminated):
         print("amzcancel sandbox: stopped", file=sys.stderr)
     finally:
+        if mp.pusher is not None:
+            mp.pusher.stop()
         server.__exit__(None, None, None)
     return 0

@@ -41,6 +41,7 @@ from amzcancel.sandbox._faults import FaultKind
 from amzcancel.sandbox._fleet import Overlap, SellerFleet
 from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._marketplace import Marketplace
+from amzcancel.sandbox._push import PushOptions, SqsPusher
 from amzcancel.sandbox._quirks import Quirks
 from amzcancel.sandbox._state import SandboxStateError, SimItem, SimOrder
 from amzcancel.sandbox._truth import Truth
@@ -63,6 +64,7 @@ __all__ = [
     "FaultKind",
     "Marketplace",
     "Overlap",
+    "PushOptions",
     "Quirks",
     "SandboxRequest",
     "SandboxResponse",
@@ -70,5 +72,6 @@ __all__ = [
     "SellerFleet",
     "SimItem",
     "SimOrder",
+    "SqsPusher",
     "Truth",
 ]

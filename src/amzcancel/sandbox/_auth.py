@@ -82,7 +82,8 @@ class LwaTokens:
         self._clock = clock
         self._ttl = ttl_seconds
         self._credentials = credentials
-        self._expiry: dict[str, datetime] = {}
+        # token -> (expiry, grantless scope or None for a seller's token)
+        self._expiry: dict[str, tuple[datetime, str | None]] = {}
         self._lock = threading.Lock()
         self.issued = 0
         """How many access tokens were issued."""
@@ -124,7 +125,8 @@ class LwaTokens:
             return _lwa_error(400, "invalid_scope", "The request has an invalid parameter : scope")
         token = "Atza|" + secrets.token_urlsafe(48)
         with self._lock:
-            self._expiry[token] = self._clock.now() + timedelta(seconds=self._ttl)
+            scope = None if grant == "refresh_token" else form["scope"]
+            self._expiry[token] = (self._clock.now() + timedelta(seconds=self._ttl), scope)
             self.issued += 1
         body: dict[str, object] = {
             "access_token": token,
@@ -135,14 +137,21 @@ class LwaTokens:
             body["refresh_token"] = self._credentials.refresh_token
         return json_response(200, body, [("Cache-Control", "no-store")])
 
-    def check(self, request: SandboxRequest, request_id: str) -> SandboxResponse | None:
-        """None when the request carries a valid access token, else the 403 to answer."""
+    def check(
+        self, request: SandboxRequest, request_id: str, *, scope: str | None = None
+    ) -> SandboxResponse | None:
+        """None when the request carries a valid access token, else the 403 to answer.
+
+        ``scope`` names the grantless scope the operation needs; ``None`` asks for a seller's
+        token (refresh-token grant). A token of the other kind is refused, as Amazon does.
+        """
         token = request.headers.get("x-amz-access-token", "")
         with self._lock:
-            expiry = self._expiry.get(token)
+            found = self._expiry.get(token)
         headers = [("x-amzn-RequestId", request_id)]
-        if expiry is None:
+        if found is None or found[1] != scope:
             return spapi_error(403, "Unauthorized", _DENIED, headers=headers)
+        expiry = found[0]
         if self._clock.now() >= expiry:
             return spapi_error(403, "Unauthorized", _EXPIRED, headers=headers)
         return None

@@ -28,6 +28,12 @@ BUCKET_OPERATIONS: dict[str, str] = {
     "feeds.createFeed": "createFeed",
     "feeds.getFeed": "getFeed",
     "feeds.getFeedDocument": "getFeedDocument",
+    "notifications.createDestination": "createDestination",
+    "notifications.getDestinations": "getDestinations",
+    "notifications.deleteDestination": "deleteDestination",
+    "notifications.createSubscription": "createSubscription",
+    "notifications.getSubscription": "getSubscription",
+    "notifications.deleteSubscriptionById": "deleteSubscriptionById",
     # MWS operations share a bucket with their ByNextToken twin.
     "mws.GetOrder": "GetOrder",
     "mws.ListOrders": "ListOrders",

@@ -53,7 +53,9 @@ from amzcancel.sandbox._http import (
 from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._mws import MwsOrders
 from amzcancel.sandbox._notifications import OrderChangeFeed
+from amzcancel.sandbox._notifications_api import GRANTLESS, NotificationsApi
 from amzcancel.sandbox._pages import PageTokens
+from amzcancel.sandbox._push import PushOptions, SqsPusher
 from amzcancel.sandbox._quirks import FUTURE_DAYS, Quirks
 from amzcancel.sandbox._scenario import LiveScenario, OrderFactory, generate_orders
 from amzcancel.sandbox._spapi_2026 import Orders2026Api
@@ -99,6 +101,10 @@ class Marketplace:
             future-dated or unreadable orders, slow-drip answers): :class:`Quirks`.
         lwa_refresh_token: the one refresh token LWA accepts (a :class:`SellerFleet` gives each
             seller its own). Added in 0.2.0.
+        push: deliver ORDER_CHANGE notifications to a local SQS queue (:class:`PushOptions`;
+            added in 0.2.0). :meth:`push_due` sends what is due; a served sandbox's command
+            runs it in a thread. Notifications pushed are no longer returned by
+            :meth:`notifications`.
 
     Added in 0.1.0.
     """
@@ -123,6 +129,7 @@ class Marketplace:
         live_interval_seconds: float = 30.0,
         quirks: Quirks | None = None,
         lwa_refresh_token: str = SANDBOX_LWA_REFRESH_TOKEN,
+        push: PushOptions | None = None,
     ) -> None:
         if speed <= 0:
             raise ConfigError(f"speed must be positive, got {speed}")
@@ -189,6 +196,8 @@ class Marketplace:
             secret_key=SANDBOX_MWS_SECRET_KEY,
             seller_id=SANDBOX_MWS_SELLER_ID,
         )
+        self._notifications_api = NotificationsApi(seed=seed)
+        self._push = None if push is None else SqsPusher(push, clock=self.clock, seed=seed)
         self._counts: Counter[str] = Counter()
         self._throttled: Counter[str] = Counter()
         self._requests = 0
@@ -285,7 +294,7 @@ class Marketplace:
                 "The requested resource was not found.",
                 headers=[("x-amzn-RequestId", request_id)],
             )
-        if route.api in ("spapi", "mws"):
+        if route.api in ("spapi", "mws", GRANTLESS):
             with self._count_lock:
                 self._counts[route.operation] += 1
             fault = self._faults.draw()
@@ -320,15 +329,16 @@ class Marketplace:
             return Route("lwaToken", None, "lwa", lambda req, _rid: self._lwa.handle(req))
         if request.path.rstrip("/") == "/_sandbox/truth" and request.method == "GET":
             return Route("truth", None, "sandbox", self._truth_route)
-        for api in (self._v0, self._v2026, self._feeds, self._mws):
+        for api in (self._v0, self._v2026, self._feeds, self._notifications_api, self._mws):
             route = api.route(request)
             if route is not None:
                 return route
         return None
 
     def _answer(self, route: Route, request: SandboxRequest, request_id: str) -> SandboxResponse:
-        if route.api == "spapi":
-            denied = self._lwa.check(request, request_id)
+        if route.api in ("spapi", GRANTLESS):
+            scope = NotificationsApi.scope if route.api == GRANTLESS else None
+            denied = self._lwa.check(request, request_id, scope=scope)
             if denied is not None:
                 return denied
         elif route.api == "mws":
@@ -354,6 +364,9 @@ class Marketplace:
         if self._live is not None:
             self._live.advance_to(now)
         self._feeds.process_due(now)
+        if self._push is not None:
+            kinds = self._notifications_api.order_change_types()
+            self._push.offer(self._order_changes.drain_timed(), kinds=kinds)
 
     # --- adapters --------------------------------------------------------------------------
 
@@ -494,6 +507,39 @@ class Marketplace:
         with self._state.lock:
             self._catch_up()
             return self._order_changes.drain()
+
+    @property
+    def pusher(self) -> SqsPusher | None:
+        """The push delivery of this marketplace, when it was made with ``push=``.
+
+        Added in 0.2.0.
+        """
+        return self._push
+
+    def push_due(self) -> int:
+        """Apply the changes due by now and send the notifications whose delivery is due.
+
+        Returns:
+            How many messages were sent (0 without ``push=``).
+
+        Raises:
+            QueueError: the local queue refused a message or could not be reached.
+
+        Added in 0.2.0.
+        """
+        if self._push is None:
+            return 0
+        with self._state.lock:
+            self._catch_up()
+        return self._push.pump()
+
+    def catch_up(self) -> None:
+        """Apply every change due by now (live changes, feeds, notifications to push).
+
+        Added in 0.2.0.
+        """
+        with self._state.lock:
+            self._catch_up()
 
     def orders(self) -> list[SimOrder]:
         """The simulation's own order objects (read them; change them through the methods).

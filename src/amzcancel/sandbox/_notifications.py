@@ -94,24 +94,35 @@ class OrderChangeFeed:
         self._seller_id = seller_id
         self._rng = random.Random(f"notifications:{seed}")
         self._lock = threading.Lock()
-        self._queue: list[dict[str, Any]] = []
+        # (the change's exact moment, the notification): EventTime keeps whole seconds only.
+        self._queue: list[tuple[datetime, dict[str, Any]]] = []
 
     def __call__(self, order: SimOrder, change_type: str, reason: str, when: datetime) -> None:
         with self._lock:
             notification_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
             self._queue.append(
-                render_order_change(
-                    order,
-                    change_type=change_type,
-                    reason=reason,
-                    when=when,
-                    seller_id=self._seller_id,
-                    notification_id=notification_id,
+                (
+                    when,
+                    render_order_change(
+                        order,
+                        change_type=change_type,
+                        reason=reason,
+                        when=when,
+                        seller_id=self._seller_id,
+                        notification_id=notification_id,
+                    ),
                 )
             )
 
     def drain(self) -> list[dict[str, Any]]:
         """Every notification not yet taken, oldest first (like receiving from the queue)."""
+        return [notification for _, notification in self.drain_timed()]
+
+    def drain_timed(self) -> list[tuple[datetime, dict[str, Any]]]:
+        """:meth:`drain`, each notification with the exact moment of its change.
+
+        Added in 0.2.0.
+        """
         with self._lock:
             taken, self._queue = self._queue, []
         return taken

@@ -4,6 +4,7 @@ Added in 0.1.0.
 """
 
 from amzcancel.sync._dsn import is_postgres_url, redact_dsn
+from amzcancel.sync._notified import NotifiedOrders
 from amzcancel.sync._open import open_store
 from amzcancel.sync._postgres import PostgresStore
 from amzcancel.sync._protocol import (
@@ -34,6 +35,7 @@ __all__ = [
     "Event",
     "EventType",
     "Lease",
+    "NotifiedOrders",
     "OrderSync",
     "PendingRequest",
     "PostgresStore",

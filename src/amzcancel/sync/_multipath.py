@@ -28,14 +28,25 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from amzcancel.clock import Clock
+from amzcancel.errors import AmzCancelError, NotFoundError
 from amzcancel.sync._apply import Applier
+from amzcancel.sync._notified import NotifiedOrders
+from amzcancel.sync._offload import off_loop
 from amzcancel.sync._path_calls import PathCalls
-from amzcancel.sync._paths import ALL_PATHS, PathRefused, PathStates, SearchUnavailableError
+from amzcancel.sync._paths import (
+    ALL_PATHS,
+    PATH_GET_ORDER,
+    PathRefused,
+    PathStates,
+    SearchUnavailableError,
+)
 from amzcancel.sync._protocol import Store
 from amzcancel.sync._result import SyncProgress
 from amzcancel.sync._sources import SpApiV0Source
@@ -44,6 +55,8 @@ from amzcancel.sync._window_cover import WindowCover
 from amzcancel.transport import AsyncSpApiClient
 
 __all__ = ["DEFAULT_ID_WORKERS", "DEFAULT_MAX_RESTARTS", "MultiPathCoverer"]
+
+_log = logging.getLogger("amzcancel.sync")
 
 DEFAULT_ID_WORKERS = 4
 """Fetches in flight per per-id path; the buckets, not this, set the pace."""
@@ -63,6 +76,9 @@ class MultiPathCoverer:
         clock: the client's clock.
         id_workers: fetches in flight per per-id path.
         max_restarts: refused listing tokens tolerated per window.
+        notified: order ids ORDER_CHANGE notifications named (the push listener's): those in a
+            window are fetched with ``getOrder`` while the window is paged, the newest first
+            (added in 0.2.0; see :class:`~amzcancel.sync.NotifiedOrders`).
 
     Added in 0.1.0.
     """
@@ -77,6 +93,7 @@ class MultiPathCoverer:
         clock: Clock,
         id_workers: int = DEFAULT_ID_WORKERS,
         max_restarts: int = DEFAULT_MAX_RESTARTS,
+        notified: NotifiedOrders | None = None,
     ) -> None:
         if id_workers < 1:
             raise ValueError("id_workers must be at least 1")
@@ -86,6 +103,9 @@ class MultiPathCoverer:
         )
         self._id_workers = id_workers
         self._max_restarts = max_restarts
+        self._notified = notified
+        self._store = store
+        self._account = account
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -141,8 +161,68 @@ class MultiPathCoverer:
             id_workers=self._id_workers,
             max_restarts=self._max_restarts,
         )
+        side = None
+        if self._notified is not None and PATH_GET_ORDER in self._states:
+            noted = self._notified.in_window(self._account, window.after, window.before)
+            if noted:
+                side = asyncio.create_task(self._fetch_notified(noted, applier, progress, emit))
         try:
-            return await cover.run()
-        except PathRefused as refused:
-            error = SearchUnavailableError("searchOrders is not available for this seller")
-            raise error from refused.__cause__ or refused
+            bound = await cover.run()
+        except BaseException as exc:
+            if side is not None:
+                side.cancel()  # the window failed: nothing of it is committed anyway
+            if isinstance(exc, PathRefused):
+                error = SearchUnavailableError("searchOrders is not available for this seller")
+                raise error from exc.__cause__ or exc
+            raise
+        if side is not None:
+            await side
+        return bound
+
+    async def _fetch_notified(
+        self,
+        noted: list[tuple[str, datetime | None]],
+        applier: Applier,
+        progress: SyncProgress,
+        emit: Callable[[], None],
+    ) -> None:
+        """Fetch the notified orders not stored as fresh yet with getOrder, newest first.
+
+        A failure here never fails the window: searchOrders pages every order anyway.
+        """
+        stored = await off_loop(
+            self._store.stored_update_dates, self._account, [oid for oid, _ in noted]
+        )
+        done: list[str] = []
+        for order_id, changed in noted:
+            if PATH_GET_ORDER not in self._states:
+                return
+            have = stored.get(order_id)
+            if order_id in self._calls.deliveries or (
+                have is not None and changed is not None and have >= changed
+            ):
+                done.append(order_id)
+                continue
+            try:
+                order = await self._calls.fetch(PATH_GET_ORDER, order_id, None)
+            except PathRefused as refused:
+                self._states.disable(PATH_GET_ORDER, refused.__cause__ or refused)
+                return
+            except NotFoundError:
+                continue
+            except AmzCancelError as exc:
+                _log.warning("getOrder of notified order %s failed: %s", order_id, exc)
+                continue
+            progress.orders_changed += 1
+            progress.items_seen += len(order.items)
+            progress.orders_by_path[PATH_GET_ORDER] = (
+                progress.orders_by_path.get(PATH_GET_ORDER, 0) + 1
+            )
+            await applier.add(order)
+            emit()
+            done.append(order_id)
+        # Write the last of them now rather than with the next page (no cursor moves here).
+        await applier.flush()
+        emit()
+        if self._notified is not None:
+            self._notified.forget(self._account, done)

@@ -114,9 +114,11 @@ class WindowCover:
         try:
             await self._share(rest)
         except PathRefused:
-            # The v0 listing was refused: searchOrders reads the window alone.
+            # The v0 listing was refused: searchOrders reads the window alone. Phase 1's pages
+            # need not wait for a listing any more: store them now, not with the window's end.
             if PATH_SEARCH not in self.paths:
                 raise _no_path("list this window") from None
+            await self._write_deferred()
             await self._search_window(alone=True)
         else:
             if not self.pool.finished:

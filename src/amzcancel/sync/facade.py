@@ -33,6 +33,7 @@ from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import ConfigError
 from amzcancel.sync._connection import ClientHolder
 from amzcancel.sync._multipath import MultiPathCoverer
+from amzcancel.sync._notified import NotifiedOrders
 from amzcancel.sync._open import open_store
 from amzcancel.sync._paths import ALL_PATHS, PATH_SEARCH, resolve_paths
 from amzcancel.sync._protocol import Event, Lease, PendingRequest, Store
@@ -106,6 +107,9 @@ class OrderSync:
         client_options: further options of the client (``timeout``, ``request_deadline``,
             ``max_retries``, ``max_retry_seconds``, ``max_response_bytes``; see
             :class:`~amzcancel.transport.ClientOptions`). Added in 0.2.0.
+        notified: order ids the push listener was notified of; a multi-path backlog fetches
+            those of its window with ``getOrder`` while it pages (docs/multipath.md). Added in
+            0.2.0.
 
     Added in 0.1.0.
     """
@@ -130,6 +134,7 @@ class OrderSync:
         transport: httpx.AsyncBaseTransport | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
         client_options: ClientOptions | None = None,
+        notified: NotifiedOrders | None = None,
     ) -> None:
         if api not in ("auto", "2026", "v0", "mws"):
             raise ConfigError(f"unknown api {api!r}: use auto, 2026, v0 or mws")
@@ -170,6 +175,7 @@ class OrderSync:
             if owned in options:
                 raise ConfigError(f"client_options cannot set {owned}: pass it to OrderSync")
         self._client_options = options
+        self._notified = notified
         # One limiter for every run, so pacing carries over between runs of run_forever.
         self._limiter = RateLimiter(clock=self._clock)
         self._connection: ClientHolder[AsyncMwsClient | AsyncSpApiClient] = ClientHolder()
@@ -238,6 +244,25 @@ class OrderSync:
         finally:
             self.last_result = engine.last_result
 
+    async def aclient(self) -> AsyncSpApiClient:
+        """This sync's SP-API client in the running loop: the one its runs use.
+
+        Calls made through it (the push listener's ``getOrder`` confirmations) draw from the
+        same rate-limit buckets and the same access token as this sync's backlog paths.
+
+        Raises:
+            ConfigError: the sync reads MWS, or is closed.
+
+        Added in 0.2.0.
+        """
+        if self._closed:
+            raise ConfigError("this OrderSync is closed")
+        await self._engine_for_this_loop()
+        client = self._connection.client
+        if not isinstance(client, AsyncSpApiClient):
+            raise ConfigError("an MWS sync has no SP-API client")
+        return client
+
     @property
     def multipath(self) -> MultiPathCoverer | None:
         """The multi-path coverer of this sync's SP-API client (``None`` when it reads one API)."""
@@ -301,6 +326,7 @@ class OrderSync:
             account=self.account,
             paths=self._paths,
             clock=self._clock,
+            notified=self._notified,
         )
 
     def _spapi_sources(self, client: AsyncSpApiClient) -> list[OrderSource]:

@@ -41,6 +41,13 @@ from amzcancel.transport._endpoints import (
     spapi_endpoint,
 )
 from amzcancel.transport._mws import AsyncMwsClient, MwsClient, MwsOptions
+from amzcancel.transport._notifications import (
+    NOTIFICATIONS_SCOPE,
+    ORDER_CHANGE_TYPES,
+    Destination,
+    Subscription,
+    order_change_filter,
+)
 from amzcancel.transport._orders_2026 import ORDERS_2026_INCLUDED_DATA
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 from amzcancel.transport._ratelimit import RateLimiter
@@ -61,7 +68,9 @@ __all__ = [
     "MARKETPLACE_REGIONS",
     "MWS_ENV_VARS",
     "MWS_RATE_LIMITS",
+    "NOTIFICATIONS_SCOPE",
     "ORDERS_2026_INCLUDED_DATA",
+    "ORDER_CHANGE_TYPES",
     "SPAPI_RATE_LIMITS",
     "USER_AGENT",
     "AsyncMwsClient",
@@ -69,6 +78,7 @@ __all__ = [
     "AsyncSpApiClient",
     "ClientOptions",
     "ClientSettings",
+    "Destination",
     "LwaAuth",
     "LwaCredentials",
     "MwsClient",
@@ -80,10 +90,12 @@ __all__ = [
     "RetryPolicy",
     "SpApiClient",
     "SpApiOptions",
+    "Subscription",
     "SyncPager",
     "TokenBucket",
     "TransportStats",
     "mws_endpoint",
+    "order_change_filter",
     "region_for_marketplace",
     "region_for_marketplaces",
     "sign_v2",

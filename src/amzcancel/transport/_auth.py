@@ -1,4 +1,4 @@
-"""Login with Amazon: refresh-token grant, a cached access token, one refresh in flight.
+"""Login with Amazon: seller or grantless tokens, each cached, one refresh in flight.
 
 ``POST https://api.amazon.com/auth/o2/token`` with ``grant_type=refresh_token`` answers
 ``{"access_token", "token_type": "bearer", "expires_in": 3600, "refresh_token"}``; the token is
@@ -6,6 +6,11 @@ sent to SP-API as ``x-amz-access-token`` (SP-API developer guide, "Connecting to
 Partner API", step 1). The token is reused until shortly before it expires. However many
 threads (or tasks) need a token at once, one of them fetches it while the others wait for its
 result; a token Amazon calls expired is replaced once, by whoever sees the refusal first.
+
+Grantless operations (the Notifications API's destinations, for example) take a token of the
+``client_credentials`` grant with a ``scope`` instead (``sellingpartnerapi::notifications``);
+refresh token and scope are mutually exclusive. Such a token belongs to the application, not
+to a seller, so an :class:`LwaAuth` made with ``scope=`` caches it apart from the seller's.
 
 Added in 0.1.0.
 """
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from amzcancel.clock import Clock, SystemClock
-from amzcancel.errors import AuthError, make_api_error
+from amzcancel.errors import AuthError, ConfigError, make_api_error
 from amzcancel.transport._constants import (
     LWA_TOKEN_URL,
     TOKEN_REFRESH_MARGIN_SECONDS,
@@ -58,8 +63,10 @@ class LwaAuth:
         token_url: the LWA token endpoint (override for sandboxes and proxies).
         clock: the clock expiry is measured on.
         refresh_margin_seconds: refresh this long before Amazon's ``expires_in`` runs out.
+        scope: a grantless scope (``sellingpartnerapi::notifications``): tokens come from the
+            ``client_credentials`` grant and the refresh token is never sent.
 
-    Added in 0.1.0.
+    Added in 0.1.0 (``scope`` in 0.2.0).
     """
 
     def __init__(
@@ -70,8 +77,12 @@ class LwaAuth:
         clock: Clock | None = None,
         refresh_margin_seconds: float = TOKEN_REFRESH_MARGIN_SECONDS,
         stats: TransportStats | None = None,
+        scope: str | None = None,
     ) -> None:
+        if scope is not None and not scope.strip():
+            raise ConfigError("a grantless scope must not be empty")
         self._credentials = credentials
+        self._scope = scope
         self._token_url = token_url
         self._clock: Clock = clock or SystemClock()
         self._margin = refresh_margin_seconds
@@ -89,6 +100,29 @@ class LwaAuth:
         """The LWA token endpoint."""
         return self._token_url
 
+    @property
+    def scope(self) -> str | None:
+        """The grantless scope, or ``None`` for the seller's refresh-token grant.
+
+        Added in 0.2.0.
+        """
+        return self._scope
+
+    def grantless(self, scope: str) -> LwaAuth:
+        """An :class:`LwaAuth` for the grantless ``scope``, on the same application, endpoint,
+        clock and stats (its token cached apart from this one's).
+
+        Added in 0.2.0.
+        """
+        return LwaAuth(
+            self._credentials,
+            token_url=self._token_url,
+            clock=self._clock,
+            refresh_margin_seconds=self._margin,
+            stats=self._stats,
+            scope=scope,
+        )
+
     def cached_token(self) -> str | None:
         """The cached access token, if it is still good for more than the margin."""
         token = self._token
@@ -101,17 +135,23 @@ class LwaAuth:
         return cached if cached is not None and cached != stale else None
 
     def build_token_request(self) -> httpx.Request:
-        """The refresh-token grant request (its body holds secrets: never log it)."""
+        """The token request (its body holds secrets: never log it).
+
+        The refresh-token grant, or with a ``scope`` the grantless ``client_credentials``
+        grant, which sends no refresh token (Amazon refuses both together).
+        """
         creds = self._credentials
+        data = (
+            {"grant_type": "refresh_token", "refresh_token": creds.refresh_token.get_secret_value()}
+            if self._scope is None
+            else {"grant_type": "client_credentials", "scope": self._scope}
+        )
+        data["client_id"] = creds.client_id
+        data["client_secret"] = creds.client_secret.get_secret_value()
         return httpx.Request(
             "POST",
             self._token_url,
-            data={
-                "grant_type": "refresh_token",
-                "refresh_token": creds.refresh_token.get_secret_value(),
-                "client_id": creds.client_id,
-                "client_secret": creds.client_secret.get_secret_value(),
-            },
+            data=data,
             headers={"user-agent": USER_AGENT, "accept": "application/json"},
         )
 
@@ -132,7 +172,11 @@ class LwaAuth:
         self._token = _Token(value, self._clock.monotonic() + lifetime)
         if self._stats is not None:
             self._stats.record_token_refresh()
-        logger.info("LWA access token refreshed; good for %.0fs", lifetime)
+        logger.info(
+            "LWA %s token refreshed; good for %.0fs",
+            "access" if self._scope is None else f"grantless ({self._scope})",
+            lifetime,
+        )
         return value
 
     def _error(self, response: httpx.Response, body: dict[str, object]) -> Exception:
@@ -197,7 +241,11 @@ class LwaAuth:
             return self.accept_token_response(response), True
 
     def __repr__(self) -> str:
-        return f"LwaAuth(client_id={self._credentials.client_id!r}, token_url={self._token_url!r})"
+        scope = "" if self._scope is None else f", scope={self._scope!r}"
+        return (
+            f"LwaAuth(client_id={self._credentials.client_id!r}, "
+            f"token_url={self._token_url!r}{scope})"
+        )
 
 
 _DEFAULT_LIFETIME = 3600.0

@@ -26,6 +26,8 @@ class RequestSpec:
 
     ``path`` is relative to the client's endpoint, or an absolute URL (presigned documents).
     ``form`` holds MWS action parameters (signed and form-encoded per attempt).
+    ``scope`` names a grantless LWA scope: the call is authenticated with the application's
+    ``client_credentials`` token for it instead of the seller's (added in 0.2.0).
     """
 
     method: str
@@ -37,6 +39,7 @@ class RequestSpec:
     headers: Mapping[str, str] | None = None
     authenticate: bool = True
     form: Mapping[str, str] | None = None
+    scope: str | None = None
 
     @property
     def label(self) -> str:

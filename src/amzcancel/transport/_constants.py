@@ -129,6 +129,15 @@ SPAPI_RATE_LIMITS: dict[str, RateLimit] = dict(
         _plan("getReport", 2.0, 15),
         _plan("getReports", 0.0222, 10),
         _plan("getReportDocument", 0.0167, 15),
+        # Notifications v1: every operation 1/s, burst 5 (notifications.json usage plans).
+        _plan("createDestination", 1.0, 5),
+        _plan("getDestinations", 1.0, 5),
+        _plan("getDestination", 1.0, 5),
+        _plan("deleteDestination", 1.0, 5),
+        _plan("createSubscription", 1.0, 5),
+        _plan("getSubscription", 1.0, 5),
+        _plan("getSubscriptionById", 1.0, 5),
+        _plan("deleteSubscriptionById", 1.0, 5),
     ]
 )
 """SP-API usage plans by operation name (the models' ``operationId``)."""

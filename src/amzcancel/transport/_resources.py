@@ -14,13 +14,15 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from amzcancel.models import ItemsPage, Order, OrderItem, OrdersPage
-from amzcancel.transport import _orders_2026, _orders_v0
+from amzcancel.transport import _notifications, _orders_2026, _orders_v0
 from amzcancel.transport._calls import ApiCall
 from amzcancel.transport._pagination import AsyncPager, SyncPager
 
 __all__ = [
+    "AsyncNotifications",
     "AsyncOrders2026",
     "AsyncOrdersV0",
+    "Notifications",
     "Orders2026",
     "OrdersV0",
     "async_chain",
@@ -180,6 +182,31 @@ class AsyncOrders2026(AsyncResource):
     search_orders = async_op(_orders_2026.search_orders)
     get_order = async_op(_orders_2026.get_order)
     iter_search_orders = async_pages(_orders_2026.search_orders, "pagination_token", orders_of)
+
+
+class Notifications(SyncResource):
+    """Notifications API v1 (``client.notifications``): SQS destinations, subscriptions.
+
+    Added in 0.2.0.
+    """
+
+    create_destination = sync_op(_notifications.create_destination)
+    get_destinations = sync_op(_notifications.get_destinations)
+    delete_destination = sync_op(_notifications.delete_destination)
+    create_subscription = sync_op(_notifications.create_subscription)
+    get_subscription = sync_op(_notifications.get_subscription)
+    delete_subscription_by_id = sync_op(_notifications.delete_subscription_by_id)
+
+
+class AsyncNotifications(AsyncResource):
+    """Notifications API v1 (``client.notifications``), awaitable. Added in 0.2.0."""
+
+    create_destination = async_op(_notifications.create_destination)
+    get_destinations = async_op(_notifications.get_destinations)
+    delete_destination = async_op(_notifications.delete_destination)
+    create_subscription = async_op(_notifications.create_subscription)
+    get_subscription = async_op(_notifications.get_subscription)
+    delete_subscription_by_id = async_op(_notifications.delete_subscription_by_id)
 
 
 def sync_chain(

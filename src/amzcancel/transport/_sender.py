@@ -61,6 +61,9 @@ class SenderCore:
         self.partner = partner
         self.stats = stats
         self.auth = auth
+        # Grantless tokens by scope, made on first use from the seller's credentials: they
+        # belong to the application and are cached apart from the seller's token.
+        self._grantless: dict[str, LwaAuth] = {}
         self.timeouts = settings.timeout.as_dict()
         self.deadline_seconds = settings.request_deadline_seconds
         self.max_response_bytes = settings.max_response_bytes
@@ -115,6 +118,17 @@ class SenderCore:
     def wants_token(self, spec: RequestSpec) -> bool:
         return spec.authenticate and self.auth is not None
 
+    def auth_for(self, spec: RequestSpec) -> LwaAuth:
+        """The token source of ``spec``: the seller's, or the grantless one of its scope."""
+        auth = self.auth
+        assert auth is not None
+        if spec.scope is None:
+            return auth
+        found = self._grantless.get(spec.scope)
+        if found is None:
+            found = self._grantless[spec.scope] = auth.grantless(spec.scope)
+        return found
+
     def inspect(self, spec: RequestSpec, response: httpx.Response) -> APIError | None:
         """Learn from an answer (rate header, throttling) and return its error, if any."""
         if spec.operation and response.status_code < 400:
@@ -142,7 +156,9 @@ class SenderCore:
 
         return lambda: self.limiter.time_until_token(self.partner, spec.operation)
 
-    def refreshed_and_refused(self, error: APIError | None, token: str | None) -> None:
+    def refreshed_and_refused(
+        self, error: APIError | None, token: str | None, auth: LwaAuth | None
+    ) -> None:
         """After a refresh: the new token refused too, while our cache still holds it good,
         means the 403 was not about expiry. (A repeat held back by pacing past a short
         token life proves nothing: then the cache has let the token go as well.)"""
@@ -150,8 +166,8 @@ class SenderCore:
             error is not None
             and token is not None
             and self.protocol.is_expired_token(error)
-            and self.auth is not None
-            and self.auth.cached_token() == token
+            and auth is not None
+            and auth.cached_token() == token
         ):
             logger.info("a freshly refreshed access token was refused too: not refreshing again")
             self.refused_fresh_token = token
@@ -180,21 +196,21 @@ class Sender:
         )
 
     def _attempt(self, spec: RequestSpec) -> httpx.Response:
-        token, fresh = self._token(None) if self.core.wants_token(spec) else (None, False)
+        auth = self.core.auth_for(spec) if self.core.wants_token(spec) else None
+        token, fresh = self._token(auth, None) if auth is not None else (None, False)
         response = self._send_once(spec, token)
         error = self.core.inspect(spec, response)
-        if self.core.should_refresh(error, token, fresh):
-            token, _ = self._token(token)
+        if auth is not None and self.core.should_refresh(error, token, fresh):
+            token, _ = self._token(auth, token)
             response = self._send_once(spec, token)
             error = self.core.inspect(spec, response)
-            self.core.refreshed_and_refused(error, token)
+            self.core.refreshed_and_refused(error, token, auth)
         if error is not None:
             raise error
         return response
 
-    def _token(self, stale: str | None) -> tuple[str, bool]:
-        assert self.core.auth is not None
-        return self.core.auth.get_token(self._send_token_request, stale=stale)
+    def _token(self, auth: LwaAuth, stale: str | None) -> tuple[str, bool]:
+        return auth.get_token(self._send_token_request, stale=stale)
 
     def _send_token_request(self, request: httpx.Request) -> httpx.Response:
         return self.send_request(request, LWA_TOKEN_REQUEST)
@@ -252,21 +268,21 @@ class AsyncSender:
         )
 
     async def _attempt(self, spec: RequestSpec) -> httpx.Response:
-        token, fresh = await self._token(None) if self.core.wants_token(spec) else (None, False)
+        auth = self.core.auth_for(spec) if self.core.wants_token(spec) else None
+        token, fresh = await self._token(auth, None) if auth is not None else (None, False)
         response = await self._send_once(spec, token)
         error = self.core.inspect(spec, response)
-        if self.core.should_refresh(error, token, fresh):
-            token, _ = await self._token(token)
+        if auth is not None and self.core.should_refresh(error, token, fresh):
+            token, _ = await self._token(auth, token)
             response = await self._send_once(spec, token)
             error = self.core.inspect(spec, response)
-            self.core.refreshed_and_refused(error, token)
+            self.core.refreshed_and_refused(error, token, auth)
         if error is not None:
             raise error
         return response
 
-    async def _token(self, stale: str | None) -> tuple[str, bool]:
-        assert self.core.auth is not None
-        return await self.core.auth.aget_token(self._send_token_request, stale=stale)
+    async def _token(self, auth: LwaAuth, stale: str | None) -> tuple[str, bool]:
+        return await auth.aget_token(self._send_token_request, stale=stale)
 
     async def _send_token_request(self, request: httpx.Request) -> httpx.Response:
         return await self.send_request(request, LWA_TOKEN_REQUEST)

@@ -21,7 +21,14 @@ from amzcancel.transport._client import AsyncClient, BaseClient, SyncClient
 from amzcancel.transport._constants import LWA_TOKEN_URL
 from amzcancel.transport._credentials import LwaCredentials
 from amzcancel.transport._endpoints import Region, normalize_endpoint, spapi_endpoint
-from amzcancel.transport._resources import AsyncOrders2026, AsyncOrdersV0, Orders2026, OrdersV0
+from amzcancel.transport._resources import (
+    AsyncNotifications,
+    AsyncOrders2026,
+    AsyncOrdersV0,
+    Notifications,
+    Orders2026,
+    OrdersV0,
+)
 from amzcancel.transport._settings import ClientOptions
 from amzcancel.transport._wire_protocols import SpApiProtocol
 
@@ -130,6 +137,7 @@ class SpApiClient(_SpApiBase, SyncClient):
         self._connect(self._core, transport)
         self.orders_v0 = OrdersV0(self)
         self.orders_2026 = Orders2026(self)
+        self.notifications = Notifications(self)
 
     def request(
         self,
@@ -198,6 +206,7 @@ class AsyncSpApiClient(_SpApiBase, AsyncClient):
         self._connect(self._core, transport)
         self.orders_v0 = AsyncOrdersV0(self)
         self.orders_2026 = AsyncOrders2026(self)
+        self.notifications = AsyncNotifications(self)
 
     async def request(
         self,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from amzcancel.errors import ParseError
@@ -51,8 +52,10 @@ from amzcancel.wire._json import JsonInput, load_json_object, require_array, req
 __all__ = [
     "NOTIFICATION_TYPE",
     "NotOrderChangeError",
+    "OrderChange",
     "iter_order_changes",
     "parse_order_change",
+    "read_order_change",
     "unwrap_notification",
 ]
 
@@ -177,6 +180,63 @@ def _change(data: Mapping[str, Any], _root: str) -> Order:
             for index, item in enumerate(raw_items)
         ],
     )
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """One ORDER_CHANGE notification: its order and what a consumer needs to route it.
+
+    Added in 0.2.0.
+    """
+
+    order: Order
+    """The order as the notification describes it (see :func:`parse_order_change`)."""
+    notification_id: str | None
+    """``NotificationMetadata.NotificationId``: the same for every delivery of one
+    notification, so it is the key that makes at-least-once delivery idempotent."""
+    seller_id: str | None
+    """``Payload.OrderChangeNotification.SellerId``: whose order it is (one queue can serve
+    many sellers)."""
+    change_type: str | None
+    """``OrderChangeType``: ``BuyerRequestedChange``, ``OrderStatusChange``..."""
+
+
+def read_order_change(doc: JsonInput) -> OrderChange:
+    """Read one notification (raw, SQS or SNS wrapped) with its id, seller and change type.
+
+    Raises:
+        ParseError: as :func:`parse_order_change`; also a ``NotificationId`` or ``SellerId``
+            that is present but not a string.
+
+    Added in 0.2.0.
+    """
+    data = unwrap_notification(doc)
+    order = Order.model_validate(_read_change(data, "$"))
+    metadata = data.get("NotificationMetadata")
+    payload = data.get("Payload")
+    change = payload.get("OrderChangeNotification") if isinstance(payload, Mapping) else None
+    change = change if isinstance(change, Mapping) else {}
+    return OrderChange(
+        order=order,
+        notification_id=_optional_id(
+            metadata.get("NotificationId") if isinstance(metadata, Mapping) else None,
+            "$.NotificationMetadata.NotificationId",
+        ),
+        seller_id=_optional_id(
+            change.get("SellerId"), "$.Payload.OrderChangeNotification.SellerId"
+        ),
+        change_type=optional_text(change.get("OrderChangeType")),
+    )
+
+
+def _optional_id(value: Any, location: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ParseError(
+            "expected a string", source=_SOURCE, location=location, fragment=repr(value)[:80]
+        )
+    return value.strip() or None
 
 
 def iter_order_changes(doc: JsonInput) -> Iterator[Order]:
