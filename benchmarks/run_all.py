@@ -82,6 +82,12 @@ BENCHMARKS = (
         smoke=("--orders", "20", "--speed", "5000", "--single", ""),
         full=((),),
     ),
+    Benchmark(
+        "pending",
+        "bench_pending.py",
+        smoke=("--requests", "300", "--json"),
+        full=((),),
+    ),
 )
 """Every benchmark, in the order they run."""
 
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, client, sync, store, multipath)",
+        help="run only these (parse, pacing, client, sync, store, multipath, pending)",
     )
     args = parser.parse_args(argv)
     status = 0

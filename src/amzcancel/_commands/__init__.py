@@ -8,6 +8,26 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from amzcancel._commands import cancel, parse, pending, reasons, record, sandbox, sync
+from amzcancel._commands import (
+    _completion,
+    cancel,
+    check,
+    parse,
+    pending,
+    reasons,
+    record,
+    sandbox,
+    sync,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (parse, sync, pending, reasons, sandbox, cancel, record)
+COMMANDS: tuple[ModuleType, ...] = (
+    parse,
+    sync,
+    pending,
+    reasons,
+    sandbox,
+    cancel,
+    record,
+    check,
+    _completion,
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,10 +21,12 @@ from amzcancel._commands._options import (
     add_since,
     add_store,
     refuse_endpoints_with_sandbox,
+    sandbox_marketplace,
     store_target,
 )
+from amzcancel.clock import Clock
 from amzcancel.errors import AmzCancelError
-from amzcancel.sync import SyncProgress, SyncResult
+from amzcancel.sync import OrderSync, SyncProgress, SyncResult
 
 __all__ = ["register"]
 
@@ -70,32 +72,52 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.sync import DEFAULT_MARKETPLACE, OrderSync
+    refuse_endpoints_with_sandbox(args)
+    progress = _ProgressRelay()
+    if not args.sandbox:
+        from amzcancel.sync import OrderSync
 
-    options: dict[str, Any] = {
+        options = _options(args, progress)
+        sync = OrderSync(
+            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=args.region, **options
+        )
+        return _run(args, sync, progress, None)
+    with sandbox_marketplace(store_target(args), marketplace_ids=args.marketplaces) as market:
+        options = _options(args, progress, default_marketplaces=market.marketplace_ids)
+        return _run(args, market.order_sync(**options), progress, market.clock)
+
+
+def _options(
+    args: argparse.Namespace,
+    progress: _ProgressRelay,
+    *,
+    default_marketplaces: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    from amzcancel.sync import DEFAULT_MARKETPLACE
+
+    return {
         "store": store_target(args),
         "api": args.api,
         "paths": args.paths,
         "since": args.since,
-        "marketplaces": args.marketplaces or [DEFAULT_MARKETPLACE],
+        "marketplaces": args.marketplaces or list(default_marketplaces or [DEFAULT_MARKETPLACE]),
+        "on_progress": progress,
     }
-    progress = _ProgressRelay()
-    options["on_progress"] = progress
-    refuse_endpoints_with_sandbox(args)
-    if args.sandbox:
-        from amzcancel.sandbox import Marketplace
 
-        market = Marketplace.demo(marketplace_ids=options["marketplaces"])
-        sync = market.order_sync(**options)
-    else:
-        sync = OrderSync(
-            endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=args.region, **options
-        )
+
+def _run(
+    args: argparse.Namespace,
+    sync: OrderSync,
+    progress: _ProgressRelay,
+    sandbox_clock: Clock | None,
+) -> int:
+    """Run ``sync`` once with a progress line; ``sandbox_clock``: the simulated clock."""
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
+        started = None if sandbox_clock is None else sandbox_clock.monotonic()
         try:
             with _progress(console) as progress.target:
                 result = sync.run_once()
@@ -105,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json()))
     else:
-        _print_summary(result, sandbox=args.sandbox)
+        simulated = None if sandbox_clock is None else sandbox_clock.monotonic() - (started or 0.0)
+        _print_summary(result, simulated_seconds=simulated)
     return 0
 
 
@@ -136,21 +159,13 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
 
     def update(p: SyncProgress) -> None:
         total = p.item_fetches_planned or None
-        detail = (
-            f"pages {p.pages} · orders {p.orders_seen} · items {p.items_seen} · "
-            f"requests {p.requests} · rate-limit waits {p.rate_limit_wait_seconds:.1f}s · "
-            f"429s {p.throttled}" + (f" · restarts {p.restarts}" if p.restarts else "")
-        )
-        if p.orders_by_path:
-            detail += " · " + _paths_text(p)
-        fetched = f"item calls {p.item_fetches_done}/{total} ·" if total else ""
         progress.update(
             task,
             description=f"sync {p.api}",
             total=total,
             completed=p.item_fetches_done,
-            fetched=fetched,
-            detail=detail,
+            fetched=f"item calls {p.item_fetches_done}/{total} ·" if total else "",
+            detail=progress_detail(p),
         )
 
     with progress:
@@ -178,28 +193,81 @@ def _report_partial(result: SyncResult | None, *, as_json: bool) -> None:
         )
 
 
+def progress_detail(p: SyncProgress) -> str:
+    """The counters of the progress line.
+
+    "API calls", not "requests": the summary's "open buyer cancel requests" are another thing.
+    Time waited for rate limits is clock time with at least one call waiting, so it never
+    exceeds the run's time however many calls wait at once.
+
+    Added in 0.2.0.
+    """
+    detail = (
+        f"pages {p.pages} · orders {p.orders_seen} · items {p.items_seen} · "
+        f"API calls {p.requests} ({p.throttled} throttled) · "
+        f"waited for rate limits {duration(p.rate_limited_seconds)}"
+    )
+    if p.restarts:
+        detail += f" · restarts {p.restarts}"
+    if p.orders_by_path:
+        detail += " · " + _orders_by_path(p.orders_by_path)
+        waits = ", ".join(
+            f"{op} {duration(s)}" for op, s in p.rate_limited_seconds_by_operation.items()
+        )
+        detail += f" · waits: {waits}" if waits else ""
+    return detail
+
+
+def duration(seconds: float) -> str:
+    """``0.4s``, ``12.3s``, ``9m 26s``, ``2h 05m``: a span of time as a person reads it.
+
+    Added in 0.2.0.
+    """
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _orders_by_path(counts: Mapping[str, int]) -> str:
     return "orders by path: " + ", ".join(f"{path} {n}" for path, n in counts.items())
 
 
-def _paths_text(p: SyncProgress) -> str:
-    """Orders per path and pacing waits per bucket, for the progress line."""
-    waits = ", ".join(f"{op} {s:.1f}s" for op, s in p.rate_limit_wait_seconds_by_operation.items())
-    return _orders_by_path(p.orders_by_path) + (f" · waits: {waits}" if waits else "")
+def took_text(result: SyncResult, simulated_seconds: float | None) -> str:
+    """How long a run took, and how much of it went to waiting for rate limits.
+
+    In the sandbox the waits pass on its simulated clock, not the wall clock: both are named.
+
+    Added in 0.2.0.
+    """
+    waited = result.rate_limited_seconds
+    waits = f"{duration(waited)} of it waiting for rate limits" if waited >= 0.05 else ""
+    if simulated_seconds is not None and simulated_seconds >= 1:
+        clock = f"sandbox clock {duration(simulated_seconds)}" + (f", {waits}" if waits else "")
+        return f"{duration(result.seconds)} ({clock})"
+    return duration(result.seconds) + (f" ({waits})" if waits else "")
 
 
-def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
+def _print_summary(result: SyncResult, *, simulated_seconds: float | None) -> None:
     out = sys.stdout
+    took = took_text(result, simulated_seconds)
     out.write(
-        f"synced {result.orders_seen} orders ({result.orders_changed} new or changed, "
-        f"{result.items_seen} items) via {result.api} in {result.seconds:.1f}s; "
-        f"{result.requests} requests, {result.throttled} throttled\n"
+        f"synced {_count(result.orders_seen, 'order')} ({result.orders_changed} new or changed, "
+        f"{_count(result.items_seen, 'item')}) via {result.api} in {took}; "
+        f"{_count(result.requests, 'API call')}, {result.throttled} throttled\n"
     )
     if result.orders_by_path:
         out.write(_orders_by_path(result.orders_by_path) + "\n")
     out.write(
-        f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
-        "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")
+        f"{_count(result.events, 'new event')}; "
+        f"{_count(result.buyer_cancel_requests, 'open buyer cancel request')} "
+        "(see: amzcancel pending" + (")\n" if simulated_seconds is None else "; sandbox account)\n")
     )
     if result.set_aside:
         ids = ", ".join(order_id for order_id, _ in result.set_aside[:10])
