@@ -202,9 +202,7 @@ def test_console_commands_run(page: Path, doc_workdir: Path) -> None:
 
 def test_readme_parse_example_prints_what_it_shows(doc_workdir: Path) -> None:
     """The README's ``amzcancel parse`` example prints exactly the JSON line shown under it."""
-    (block,) = [
-        b for b in _blocks(ROOT / "README.md") if b.lang == "console" and "parse" in b.body
-    ]
+    (block,) = [b for b in _blocks(ROOT / "README.md") if b.lang == "console" and "parse" in b.body]
     command, shown = block.body.splitlines()[:2]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -274,7 +272,7 @@ def test_the_site_navigation_lists_every_page() -> None:
         """Reads mkdocs.yml's python tags (the slug function) as plain values."""
 
     _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
-    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
 
     def walk(entries: object) -> Iterator[str]:
         if isinstance(entries, str):
@@ -288,8 +286,8 @@ def test_the_site_navigation_lists_every_page() -> None:
 
     listed = set(walk(config["nav"]))
     pages = {str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md")}
-    assert pages - listed == set(), f"pages missing from mkdocs.yml's nav: {sorted(pages - listed)}"
-    assert listed - pages == set(), f"mkdocs.yml's nav names missing pages: {sorted(listed - pages)}"
+    assert sorted(pages - listed) == [], "pages missing from mkdocs.yml's nav"
+    assert sorted(listed - pages) == [], "mkdocs.yml's nav names pages that are not there"
 
 
 def test_readme_links_the_docs_index() -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from mypy import api as mypy_api
-
 from test_docs_snippets import PAGES, ROOT, _blocks
 
 pytestmark = pytest.mark.slow  # one mypy run over every page: about 20 s from a cold cache
