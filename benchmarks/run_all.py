@@ -94,6 +94,12 @@ BENCHMARKS = (
         smoke=("--requests", "10", "--spread", "30", "--orders", "300", "--json"),
         full=((),),
     ),
+    Benchmark(
+        "pending",
+        "bench_pending.py",
+        smoke=("--requests", "300", "--json"),
+        full=((),),
+    ),
 )
 """Every benchmark, in the order they run."""
 
@@ -114,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=[bench.name for bench in BENCHMARKS],
         metavar="NAME",
-        help="run only these (parse, pacing, client, sync, store, workers, multipath, latency)",
+        help="run only these (parse, pacing, client, sync, store, workers, multipath, latency, "
+        "pending)",
     )
     args = parser.parse_args(argv)
     status = 0

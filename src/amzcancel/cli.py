@@ -1,8 +1,9 @@
-"""The ``amzcancel`` command.
+"""The ``amzcancel`` command (also ``python -m amzcancel``).
 
 Each subcommand lives in its own module under :mod:`amzcancel._commands` and exposes
 ``register(subparsers)``. Errors from the :class:`~amzcancel.errors.AmzCancelError` hierarchy
-end the command with a one-line message on stderr and exit status 2, never a traceback.
+end the command with a one-line message on stderr and exit status 2, never a traceback; the
+command line adds the next step to take (:mod:`amzcancel._commands._hints`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from collections.abc import Sequence
 
 from amzcancel import __version__
 from amzcancel._commands import COMMANDS
+from amzcancel._commands._completion import autocomplete
+from amzcancel._commands._hints import describe
 from amzcancel._commands._stop import EXIT_TERMINATED, Terminated, raise_terminated
 from amzcancel.errors import AmzCancelError
 
 __all__ = ["EXIT_ERROR", "EXIT_TERMINATED", "Terminated", "build_parser", "main"]
 
 EXIT_ERROR = 2
+
+_VERBOSE_HELP = "log more: -v requests, -vv debug, -vvv HTTP internals"
+_VERBOSE_AFTER = "verbose_after"  # -v given after the command: added to the one before it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,18 +45,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep Amazon orders in step and catch every buyer-requested cancellation.",
     )
     parser.add_argument("--version", action="version", version=f"amzcancel {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="log more: -v requests, -vv debug, -vvv HTTP internals",
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=_VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for module in COMMANDS:
         module.register(subparsers)
+    _accept_verbose_after(subparsers)
     return parser
+
+
+def _accept_verbose_after(subparsers: argparse._SubParsersAction[_Parser]) -> None:
+    """``amzcancel sync -v`` works like ``amzcancel -v sync``: every command takes ``-v`` too.
+
+    It counts into its own destination (a subcommand's parser would otherwise reset the count
+    given before the command); :func:`main` adds the two.
+    """
+    for sub in subparsers.choices.values():
+        sub.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            dest=_VERBOSE_AFTER,
+            default=argparse.SUPPRESS,
+            help=_VERBOSE_HELP,
+        )
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:
+            _accept_verbose_after(action)
 
 
 def _configure_logging(verbose: int) -> None:
@@ -71,7 +92,9 @@ def _configure_logging(verbose: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    autocomplete(parser)  # answers a shell's completion request and exits; else nothing
     args = parser.parse_args(argv)
+    args.verbose += getattr(args, _VERBOSE_AFTER, 0)
     _configure_logging(args.verbose)
     if sys.stdout is None:
         # Started with stdout closed (``>&-``): every command writes there, so say so up front
@@ -111,7 +134,7 @@ def _handle(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args))
     except AmzCancelError as exc:
-        return _fail(args.command, str(exc))
+        return _fail(args.command, describe(args.command, exc, args))
     except (KeyboardInterrupt, Terminated) as stop:
         return _stopped(args.command, stop)
     except BrokenPipeError:

@@ -5,6 +5,7 @@ catch that one class and know it never swallows a programming error::
 
     AmzCancelError
     ├── ConfigError            missing/invalid credentials, region, endpoint
+    │   └── MissingCredentialsError  credential variables unset in the environment
     ├── ParseError             a wire document that cannot be read (source, location, fragment)
     │   └── UnsafeXMLError     XML with a DTD, entities or other constructs we refuse
     ├── TransportError         the request never got an HTTP answer
@@ -44,6 +45,7 @@ __all__ = [
     "ConnectionFailed",
     "InvalidInputError",
     "LeaseLost",
+    "MissingCredentialsError",
     "NotFoundError",
     "ParseError",
     "PolicyViolation",
@@ -101,6 +103,25 @@ class AmzCancelError(Exception):
 
 class ConfigError(AmzCancelError):
     """Missing or invalid configuration: credentials, region, endpoint, options."""
+
+
+class MissingCredentialsError(ConfigError):
+    """Credentials were to come from the environment, and some variables are unset or blank.
+
+    Attributes:
+        variables: every variable that is missing, in the order they are read.
+        what: whose credentials (``SP-API`` or ``MWS``).
+
+    A command line (or any other front end) can say in its own words what to do about it;
+    the message itself only names the variables, never a value.
+
+    Added in 0.2.0.
+    """
+
+    def __init__(self, message: str, *, variables: tuple[str, ...], what: str) -> None:
+        self.variables = variables
+        self.what = what
+        super().__init__(message)
 
 
 class ParseError(AmzCancelError):

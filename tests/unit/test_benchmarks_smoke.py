@@ -127,6 +127,18 @@ def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProc
     assert all("found True" in line for line in later)
 
 
+def test_pending_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """bench_pending.py runs both output forms over an empty and a full store, with their memory."""
+    runs = [json.loads(line) for line in _run(smoke_runs, "pending").splitlines()]
+    assert {(run["form"], run["requests"]) for run in runs} == {
+        ("json", 0),
+        ("json", 300),
+        ("table", 0),
+        ("table", 300),
+    }
+    assert all(run["peak_mib"] > 0 and run["seconds"] > 0 for run in runs)
+
+
 def test_run_all_full_mode_uses_the_published_sizes() -> None:
     """--full runs each script with its defaults (the docs' figures), and pacing's 1000-call row."""
     full = {bench.name: run_all.commands(bench, full=True) for bench in run_all.BENCHMARKS}

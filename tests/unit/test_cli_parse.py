@@ -283,7 +283,7 @@ def test_encoding_option_reads_cp932_reports(capsys: pytest.CaptureFixture[str])
         pytest.param(
             "report/unshipped.hand.invalid.2.tsv",
             None,
-            "auto: at line 1: unrecognised document",
+            "auto: the document holds only whitespace (2 bytes)",
             id="undetectable",
         ),
     ],

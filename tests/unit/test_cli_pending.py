@@ -140,7 +140,7 @@ def test_table_names_accounts_when_several(db: Path, capsys: pytest.CaptureFixtu
         store.apply("mws:A1B2C3", [make_order("902-0000000-0000009")])
     assert main(["pending", "--store", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "Account" in out
+    assert "ACCOUNT" in out.splitlines()[1]
     assert "mws:A1B2C3" in out
 
 

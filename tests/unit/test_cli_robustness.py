@@ -87,8 +87,8 @@ def corrupt_stores(tmp_path: Path) -> dict[str, Path]:
     ("content", "expected"),
     [
         pytest.param(None, "No such file", id="missing"),
-        pytest.param(b"", "unrecognised", id="empty"),
-        pytest.param(bytes(range(256)), "unrecognised", id="binary"),
+        pytest.param(b"", "the document is empty (0 bytes)", id="empty"),
+        pytest.param(bytes(range(256)), "binary data (first bytes 00 01 02", id="binary"),
         pytest.param(b'{"orders": "nope"}', "parse", id="wrong-shape"),
     ],
 )

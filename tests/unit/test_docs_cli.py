@@ -83,6 +83,14 @@ def _section_for(path: tuple[str, ...]) -> str:
 
 PARSER = build_parser()
 COMMANDS = dict(_commands(PARSER))
+GLOBAL_FLAGS = frozenset(
+    flag
+    for action in PARSER._actions
+    if not isinstance(action, argparse._SubParsersAction | argparse._HelpAction)
+    for flag in action.option_strings
+)
+"""Flags of ``amzcancel`` itself; a command that accepts one too (``-v``) documents it once, in
+the global section."""
 
 
 def test_the_parser_has_commands() -> None:
@@ -99,6 +107,8 @@ def test_every_option_of_the_command_is_in_its_section(path: tuple[str, ...]) ->
     missing: list[str] = []
     for action in COMMANDS[path]._actions:
         if isinstance(action, argparse._HelpAction):
+            continue
+        if action.option_strings and set(action.option_strings) <= GLOBAL_FLAGS:
             continue
         names = list(action.option_strings) or [str(action.metavar or action.dest.upper())]
         missing.extend(name for name in names if name not in rows)

@@ -35,7 +35,7 @@ from amzcancel import cli, sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
-    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "docs").rglob("*.md")),
     ROOT / "README.md",
     ROOT / "benchmarks" / "README.md",
 ]
@@ -202,7 +202,7 @@ def test_console_commands_run(page: Path, doc_workdir: Path) -> None:
 
 def test_readme_parse_example_prints_what_it_shows(doc_workdir: Path) -> None:
     """The README's ``amzcancel parse`` example prints exactly the JSON line shown under it."""
-    (block,) = [b for b in _blocks(ROOT / "README.md") if b.lang == "console"]
+    (block,) = [b for b in _blocks(ROOT / "README.md") if b.lang == "console" and "parse" in b.body]
     command, shown = block.body.splitlines()[:2]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -259,6 +259,35 @@ def test_index_links_every_page() -> None:
     linked = {target.partition("#")[0] for _, target in _links(ROOT / "docs" / "index.md")}
     pages = {p.name for p in (ROOT / "docs").glob("*.md")} - {"index.md"}
     assert pages <= linked, f"not linked from docs/index.md: {sorted(pages - linked)}"
+
+
+def test_the_site_navigation_lists_every_page() -> None:
+    """mkdocs.yml's nav names every page under docs/, and only pages that exist.
+
+    MkDocs builds a page left out of the nav but shows it nowhere: that is how a page gets lost.
+    """
+    import yaml  # the docs extra's dependency (mkdocs)
+
+    class _Loader(yaml.SafeLoader):
+        """Reads mkdocs.yml's python tags (the slug function) as plain values."""
+
+    _Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Loader)
+
+    def walk(entries: object) -> Iterator[str]:
+        if isinstance(entries, str):
+            yield entries
+        elif isinstance(entries, list):
+            for entry in entries:
+                yield from walk(entry)
+        elif isinstance(entries, dict):
+            for value in entries.values():
+                yield from walk(value)
+
+    listed = set(walk(config["nav"]))
+    pages = {str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs").rglob("*.md")}
+    assert sorted(pages - listed) == [], "pages missing from mkdocs.yml's nav"
+    assert sorted(listed - pages) == [], "mkdocs.yml's nav names pages that are not there"
 
 
 def test_readme_links_the_docs_index() -> None:

@@ -13,8 +13,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "amzcancel"
 
-TOOLS = ("amzcancel.sandbox", "amzcancel.testing", "amzcancel.cli", "amzcancel._commands")
-"""What is built on the core: the simulated marketplace, the testing kit, the command line."""
+TOOLS = (
+    "amzcancel.sandbox",
+    "amzcancel.testing",
+    "amzcancel.cli",
+    "amzcancel._commands",
+    "amzcancel.__main__",
+)
+"""What is built on the core: the simulated marketplace, the testing kit, the command line
+(and ``python -m amzcancel``, which runs it)."""
 
 
 def _module_name(path: Path) -> str:

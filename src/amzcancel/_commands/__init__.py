@@ -9,9 +9,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from amzcancel._commands import (
+    _completion,
     accounts,
     ack,
     cancel,
+    check,
     events,
     listen,
     notifications,
@@ -40,4 +42,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     status,
     notifications,
     listen,
+    check,
+    _completion,
 )

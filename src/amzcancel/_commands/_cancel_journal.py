@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from amzcancel.clock import Clock
 from amzcancel.errors import ConfigError
-from amzcancel.feeds import FeedResult, wait_for_feed
+from amzcancel.feeds import FeedProgress, FeedResult, wait_for_feed
 from amzcancel.models import Order, OrderStatus
 from amzcancel.sync import CancellationRecord, CancellationState, Store
 from amzcancel.transport import SpApiClient
@@ -104,6 +104,7 @@ class CancelJournal:
         read_order: Callable[[], Order],
         *,
         poll_interval: float,
+        on_progress: Callable[[FeedProgress], None] | None = None,
     ) -> Resumed | None:
         """Finish an earlier, interrupted cancellation of ``order_id``; ``None`` if there is none.
 
@@ -119,7 +120,9 @@ class CancelJournal:
         if record.feed_id is not None:
             logger.info("resuming cancellation %d of order %s: feed %s", record.id, order_id,
                         record.feed_id)  # fmt: skip
-            result = wait_for_feed(client, record.feed_id, poll_interval=poll_interval)
+            result = wait_for_feed(
+                client, record.feed_id, poll_interval=poll_interval, on_progress=on_progress
+            )
             ok = result.processing_status == "DONE" and not result.errors_for(order_id)
             self.finish(record, ok=ok, detail=f"feed {result.processing_status}")
             return Resumed(self._reread(record), result, None)

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from amzcancel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from amzcancel.sandbox import Marketplace
 
 __all__ = [
     "DEFAULT_STORE",
@@ -19,6 +25,7 @@ __all__ = [
     "add_since",
     "add_store",
     "refuse_endpoints_with_sandbox",
+    "sandbox_marketplace",
     "store_target",
 ]
 
@@ -103,3 +110,18 @@ def refuse_endpoints_with_sandbox(args: argparse.Namespace) -> None:
             f"--sandbox uses the built-in marketplace; {' and '.join(given)} cannot be used "
             "with it (serve one with 'amzcancel sandbox serve' and pass its URL instead)"
         )
+
+
+@contextmanager
+def sandbox_marketplace(
+    store: str, *, marketplace_ids: Sequence[str] | None = None
+) -> Iterator[Marketplace]:
+    """The demo marketplace every ``--sandbox`` command on ``store`` shares (saved on exit).
+
+    It is kept next to the store (``<store>.sandbox.json``), so ``cancel --sandbox`` and the
+    next ``sync --sandbox`` see one marketplace: what was cancelled stays cancelled.
+    """
+    from amzcancel.sandbox import demo_session, demo_state_path
+
+    with demo_session(demo_state_path(store), marketplace_ids=marketplace_ids) as market:
+        yield market

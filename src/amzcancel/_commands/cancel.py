@@ -23,11 +23,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from rich.console import Console
+
 from amzcancel._commands._cancel_journal import CancelJournal, Resumed
+from amzcancel._commands._feed_progress import feed_progress
 from amzcancel._commands._options import (
     add_region,
     add_store,
     refuse_endpoints_with_sandbox,
+    sandbox_marketplace,
     store_target,
 )
 from amzcancel.clock import SystemClock
@@ -140,13 +144,16 @@ def run(args: argparse.Namespace) -> int:
                 f"the feed needs the merchant identifier: pass --merchant-id or set {ENV_SELLER_ID}"
             )
         journal = CancelJournal(store, account, SystemClock())
+        console = Console(stderr=True)
         if not args.dry_run:
-            resumed = journal.resume(
-                client,
-                args.order_id,
-                lambda: _fetch(client, args.order_id, args.api),
-                poll_interval=args.poll_interval,
-            )
+            with feed_progress(args.order_id, console) as on_progress:
+                resumed = journal.resume(
+                    client,
+                    args.order_id,
+                    lambda: _fetch(client, args.order_id, args.api),
+                    poll_interval=args.poll_interval,
+                    on_progress=on_progress,
+                )
             if resumed is not None:
                 return _report_resumed(resumed, as_json=args.json)
         order = _fetch(client, args.order_id, args.api)
@@ -173,19 +180,18 @@ def run(args: argparse.Namespace) -> int:
         item_ids = [i for d in decisions for i in d.order_item_ids]
         record = journal.begin(order.amazon_order_id, item_ids, reason.value)
         before_create, on_created = journal.hooks(record)
-        print(
-            f"submitting the cancellation feed for order {order.amazon_order_id}", file=sys.stderr
-        )
         try:
-            submission = submit_cancellation_feed(
-                client,
-                feed,
-                marketplace_ids=marketplaces,
-                orders=[order],
-                poll_interval=args.poll_interval,
-                before_create=before_create,
-                on_created=on_created,
-            )
+            with feed_progress(order.amazon_order_id, console) as on_progress:
+                submission = submit_cancellation_feed(
+                    client,
+                    feed,
+                    marketplace_ids=marketplaces,
+                    orders=[order],
+                    poll_interval=args.poll_interval,
+                    before_create=before_create,
+                    on_created=on_created,
+                    on_progress=on_progress,
+                )
         except (PolicyViolation, FeedError) as exc:
             journal.finish(record, ok=False, detail=str(exc))
             raise
@@ -281,10 +287,11 @@ def _client(args: argparse.Namespace) -> Iterator[tuple[SpApiClient, str | None,
         ) as client:
             yield client, None, default_account(client.credentials)
         return
-    from amzcancel.sandbox import SANDBOX_ACCOUNT, SANDBOX_MWS_SELLER_ID, Marketplace
+    from amzcancel.sandbox import SANDBOX_ACCOUNT, SANDBOX_MWS_SELLER_ID
 
-    # The same marketplace `amzcancel sync --sandbox` sees today (same seed, same clock start).
-    with Marketplace.demo().client() as client:
+    # The marketplace `amzcancel sync --sandbox` on the same store sees, and what this command
+    # cancels stays cancelled for the next one.
+    with sandbox_marketplace(store_target(args)) as market, market.client() as client:
         yield client, SANDBOX_MWS_SELLER_ID, SANDBOX_ACCOUNT
 
 

@@ -1,28 +1,44 @@
 """``amzcancel pending``: the open buyer cancel requests in the store, with the allowed reasons.
 
-Added in 0.1.0.
+Both forms stream from the store (:meth:`~amzcancel.sync.Store.iter_pending_requests`): ``--json``
+writes each object as it is read (constant memory, however many requests are open); the table
+keeps one short row of text per request, since its column widths depend on every row.
+
+Added in 0.1.0 (streaming and the table that fits the terminal in 0.2.0).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import textwrap
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from rich.console import Console
-from rich.table import Table
-
+from amzcancel._commands._columns import Column, render
 from amzcancel._commands._options import add_store, store_target
-from amzcancel.errors import StoreError
+from amzcancel.errors import ConfigError, StoreError
 from amzcancel.models import format_utc
 from amzcancel.policy import allowed_cancel_reasons, recommended_reason
-from amzcancel.sync import PendingRequest, is_postgres_url, open_store
+from amzcancel.sync import PendingRequest, Store, is_postgres_url, open_store
 
 __all__ = ["pending_row", "register", "run"]
 
-_PIPE_WIDTH = 240
+# Table order; the priority says what is left out first when the terminal is narrow (SKU,
+# then the date, then the status): ids and the reason to cancel with are never left out.
+_COLUMNS = (
+    Column("ACCOUNT", priority=3),
+    Column("ORDER", priority=0),
+    Column("ITEM", priority=0),
+    Column("SKU", priority=6),
+    Column("STATUS", priority=4),
+    Column("UPDATED (UTC)", priority=5),
+    Column("BUYER'S REASON", priority=2, wrap_to=20),
+    Column("CANCEL WITH", priority=1),
+)
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +75,8 @@ def pending_row(request: PendingRequest) -> dict[str, Any]:
         "order_item_id": request.order_item_id,
         "reason": request.reason,
         "allowed_reasons": [v.reason.value for v in verdicts if v.allowed],
-        "recommended_reason": recommended_reason(order, item),
+        # What recommended_reason() answers, from the verdicts at hand (judged once, not twice).
+        "recommended_reason": next((v.reason.value for v in verdicts if v.recommended), None),
         "status": None if request.status is None else request.status.value,
         "fulfillment_channel": (
             None if request.fulfillment_channel is None else request.fulfillment_channel.value
@@ -84,57 +101,78 @@ def run(args: argparse.Namespace) -> int:
     if not is_postgres_url(target) and not Path(target).is_file():
         raise StoreError(f"{target}: no such store (run `amzcancel sync` first)")
     with open_store(target, create=False, read_only=True) as store:
-        requests = store.pending_requests(account=args.account, include_afn=args.include_afn)
-    rows = [pending_row(request) for request in requests]
-    if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        _print_table(rows)
+        if args.account is not None:
+            _check_account(store, args.account, target)
+        requests = store.iter_pending_requests(account=args.account, include_afn=args.include_afn)
+        if args.json:
+            write_json_array(sys.stdout, (pending_row(request) for request in requests))
+        else:
+            _print_table(requests, sys.stdout)
     return 0
 
 
-class _Console(Console):
-    """rich's Console, but a closed pipe ends the command like every other one (exit 0).
+def _check_account(store: Store, account: str, target: str) -> None:
+    """An account the store has never heard of is a typo, not an account with no requests."""
+    known = store.known_accounts()
+    if account not in known:
+        listed = ", ".join(known) if known else "none yet"
+        raise ConfigError(f"no account {account!r} in {target} (its accounts: {listed})")
 
-    rich's own handler raises ``SystemExit(1)``, so ``amzcancel pending | head -1`` failed.
+
+def write_json_array(out: IO[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` as ``json.dump(list(rows), out, indent=2)`` would, one row at a time.
+
+    Added in 0.2.0.
     """
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
-def _print_table(rows: list[dict[str, Any]]) -> None:
-    console = _Console(file=sys.stdout, highlight=False)
-    if not console.is_terminal:
-        # Piped or redirected: one line per request (grep-able) instead of 80-column wrapping.
-        console = _Console(file=sys.stdout, highlight=False, width=_PIPE_WIDTH)
-    if not rows:
-        console.print("No open buyer cancel requests.")
-        return
-    many_accounts = len({row["account"] for row in rows}) > 1
-    console.print(f"Open buyer cancel requests: {len(rows)}")
-    table = Table()
-    if many_accounts:
-        table.add_column("Account", overflow="fold")
-    # Ids fold rather than end in "…": a shortened order id is worse than a taller row.
-    table.add_column("Order", min_width=19, overflow="fold")
-    table.add_column("Item", overflow="fold")
-    table.add_column("SKU", overflow="fold")
-    table.add_column("Status")
-    table.add_column("Updated (UTC)")
-    table.add_column("Buyer's reason")
-    table.add_column("Cancel with", overflow="fold")
+    out.write("[")
+    empty = True
     for row in rows:
-        cells = [
-            row["amazon_order_id"],
-            row["order_item_id"],
-            row["seller_sku"] or "",
-            row["status"] or "?",
-            row["last_update_date"] or "",
-            row["reason"] or "",
-            row["recommended_reason"] or "(none allowed)",
-        ]
-        table.add_row(*([row["account"], *cells] if many_accounts else cells))
-    console.print(table)
+        out.write("\n  " if empty else ",\n  ")
+        # JSON strings never hold a raw newline, so indenting every line is exact.
+        out.write(json.dumps(row, indent=2).replace("\n", "\n  "))
+        empty = False
+    out.write("]\n" if empty else "\n]\n")
+
+
+def _cells(request: PendingRequest) -> tuple[str, ...]:
+    updated = request.last_update_date
+    return (
+        request.account,
+        request.amazon_order_id,
+        request.order_item_id,
+        request.item.seller_sku or "",
+        "?" if request.status is None else request.status.value,
+        "" if updated is None else f"{updated:%Y-%m-%d %H:%M}",
+        request.reason or "",
+        recommended_reason(request.order, request.item) or "(none allowed)",
+    )
+
+
+def _width(out: IO[str]) -> int | None:
+    """The terminal's width, or ``None`` when the output is piped or redirected."""
+    try:
+        if not out.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or unusual stream: treat as a pipe
+        return None
+    return shutil.get_terminal_size().columns  # honours $COLUMNS
+
+
+def _print_table(requests: Iterable[PendingRequest], out: IO[str]) -> None:
+    rows = [_cells(request) for request in requests]
+    if not rows:
+        out.write("No open buyer cancel requests.\n")
+        return
+    columns: tuple[Column, ...] = _COLUMNS
+    if len({row[0] for row in rows}) == 1:  # one account: the column says nothing
+        columns, rows = columns[1:], [row[1:] for row in rows]
+    width = _width(out)
+    lines, hidden = render(columns, rows, width)
+    out.write(f"Open buyer cancel requests: {len(rows)}\n")
+    out.write("\n".join(lines) + "\n")
+    if hidden:
+        note = (
+            f"(not shown at {width} columns: {', '.join(hidden)}; widen the terminal, or use "
+            "--json for every field)"
+        )
+        out.write(textwrap.fill(note, width or len(note)) + "\n")

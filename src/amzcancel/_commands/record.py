@@ -18,10 +18,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from amzcancel._commands._options import add_paths, add_region, add_since
+from amzcancel._commands._options import (
+    add_paths,
+    add_region,
+    add_since,
+    sandbox_marketplace,
+)
 from amzcancel.errors import ConfigError
+
+if TYPE_CHECKING:
+    from amzcancel.sandbox import Marketplace
 
 __all__ = ["register"]
 
@@ -78,19 +86,33 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.testing import record_sync
-
-    if Path(args.out).is_dir():
-        # Checked first: the fixture is written only after the whole sync has run.
+    out = Path(args.out)
+    # Checked first: the fixture is written only after the whole sync has run.
+    if out.is_dir():
         raise ConfigError(f"--out {args.out}: is a directory; name the fixture file to write")
-    marketplace = None
-    if args.sandbox and args.endpoint is None and (args.seed, args.orders) != (None, None):
+    if not out.parent.is_dir():
+        raise ConfigError(
+            f"--out {args.out}: there is no directory {out.parent}; create it first "
+            "(amzcancel record writes one file, it makes no directories)"
+        )
+    custom = (args.seed, args.orders) != (None, None)
+    if custom and not args.sandbox:
+        raise ConfigError("--seed and --orders shape the built-in sandbox: add --sandbox")
+    if args.sandbox and args.endpoint is None and not custom and args.store is not None:
+        # Syncing into a store: the marketplace its other --sandbox commands saw and changed.
+        with sandbox_marketplace(args.store) as saved:
+            return _record(args, saved)
+    if args.sandbox and args.endpoint is None and custom:
         from amzcancel.sandbox import Marketplace
 
         options = {k: v for k, v in (("seed", args.seed), ("orders", args.orders)) if v is not None}
-        marketplace = Marketplace.demo(**options)
-    elif not args.sandbox and (args.seed, args.orders) != (None, None):
-        raise ConfigError("--seed and --orders shape the built-in sandbox: add --sandbox")
+        return _record(args, Marketplace.demo(**options))
+    return _record(args, None)
+
+
+def _record(args: argparse.Namespace, marketplace: Marketplace | None) -> int:
+    from amzcancel.testing import record_sync
+
     result = record_sync(
         args.out,
         sandbox=args.sandbox,

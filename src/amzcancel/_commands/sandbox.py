@@ -78,7 +78,13 @@ def _sellers(text: str) -> int:
 def register(subparsers: Any) -> None:
     """Add ``sandbox`` (with ``serve``) to the ``amzcancel`` command."""
     parser = subparsers.add_parser(
-        "sandbox", help="the simulated Amazon marketplace", description=__doc__.splitlines()[0]
+        "sandbox",
+        help="the simulated Amazon marketplace",
+        description=(
+            "The simulated Amazon marketplace. 'amzcancel sandbox serve' runs it on a real port "
+            "for any HTTP client; the --sandbox flag of sync, cancel, record and check uses it "
+            "in-process instead."
+        ),
     )
     actions = parser.add_subparsers(dest="sandbox_command", metavar="ACTION")
     actions.required = True

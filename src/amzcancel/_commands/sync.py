@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,9 +21,11 @@ from amzcancel._commands._options import (
     add_since,
     add_store,
     refuse_endpoints_with_sandbox,
+    sandbox_marketplace,
     store_target,
 )
 from amzcancel._commands._shared import duration_arg
+from amzcancel.clock import Clock
 from amzcancel.errors import AmzCancelError, ConfigError
 from amzcancel.sync import OrderSync, SyncProgress, SyncResult
 
@@ -65,7 +67,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--sandbox", action="store_true", help="sync the built-in simulated marketplace"
     )
-    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.add_argument(
         "--every",
         type=duration_arg,
@@ -73,44 +74,65 @@ def register(subparsers: Any) -> None:
         help="keep syncing, this long apart (90s, 5m, 1h) until SIGTERM/Ctrl+C; a failed run "
         "is logged and tried again next time, refused credentials end it",
     )
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one sync with the parsed arguments; returns the exit status."""
-    from amzcancel.sync import DEFAULT_MARKETPLACE
-
-    options: dict[str, Any] = {
-        "store": store_target(args),
-        "api": args.api,
-        "paths": args.paths,
-        "since": args.since,
-        "marketplaces": args.marketplaces or [DEFAULT_MARKETPLACE],
-    }
-    progress = _ProgressRelay()
-    options["on_progress"] = progress
     refuse_endpoints_with_sandbox(args)
     if args.every is not None and args.sandbox:
         raise ConfigError(
             "--every runs against Amazon; the built-in sandbox lives on simulated time "
             "(serve one with 'amzcancel sandbox serve' and pass its URL instead)"
         )
-    if args.sandbox:
-        from amzcancel.sandbox import Marketplace
+    progress = _ProgressRelay()
+    if not args.sandbox:
+        from amzcancel.sync import OrderSync
 
-        market = Marketplace.demo(marketplace_ids=options["marketplaces"])
-        sync = market.order_sync(**options)
-    else:
+        options = _options(args, progress)
         sync = OrderSync(
             endpoint=args.endpoint, lwa_endpoint=args.lwa_endpoint, region=args.region, **options
         )
+        return _run(args, sync, progress, None)
+    with sandbox_marketplace(store_target(args), marketplace_ids=args.marketplaces) as market:
+        options = _options(args, progress, default_marketplaces=market.marketplace_ids)
+        return _run(args, market.order_sync(**options), progress, market.clock)
+
+
+def _options(
+    args: argparse.Namespace,
+    progress: _ProgressRelay,
+    *,
+    default_marketplaces: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    from amzcancel.sync import DEFAULT_MARKETPLACE
+
+    return {
+        "store": store_target(args),
+        "api": args.api,
+        "paths": args.paths,
+        "since": args.since,
+        "marketplaces": args.marketplaces or list(default_marketplaces or [DEFAULT_MARKETPLACE]),
+        "on_progress": progress,
+    }
+
+
+def _run(
+    args: argparse.Namespace,
+    sync: OrderSync,
+    progress: _ProgressRelay,
+    sandbox_clock: Clock | None,
+) -> int:
+    """Run ``sync`` once with a progress line; ``sandbox_clock``: the simulated clock."""
     with sync:
         _ = sync.account  # resolves the credentials: a missing variable fails before any output
-        if args.every is not None:
-            return _run_every(sync, args)
         console = Console(stderr=True)
         if not console.is_terminal:
             console.width = max(console.width, 160)  # a log line, not a screen: do not cut it
+        if args.every is not None:
+            return _run_every(sync, args)
+        started = None if sandbox_clock is None else sandbox_clock.monotonic()
         try:
             with _progress(console) as progress.target:
                 result = sync.run_once()
@@ -119,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
             _report_partial(sync.last_result, as_json=args.json)
             raise
         _record(sync, None)
-    _print_result(result, args.json, args.sandbox)
+    simulated = None if sandbox_clock is None else sandbox_clock.monotonic() - (started or 0.0)
+    _print_result(result, args.json, simulated)
     return 0
 
 
@@ -129,7 +152,7 @@ def _run_every(sync: OrderSync, args: argparse.Namespace) -> int:
 
     def report(result: SyncResult) -> None:
         _record(sync, None)
-        _print_result(result, args.json, False)
+        _print_result(result, args.json, None)
 
     sync.run_forever(interval=args.every, on_result=report)
     return 0
@@ -145,11 +168,11 @@ def _record(sync: OrderSync, error: AmzCancelError | None) -> None:
         print(f"amzcancel sync: could not record the run: {exc}", file=sys.stderr)
 
 
-def _print_result(result: SyncResult, as_json: bool, sandbox: bool) -> None:
+def _print_result(result: SyncResult, as_json: bool, simulated_seconds: float | None) -> None:
     if as_json:
         print(json.dumps(result.to_json()), flush=True)
     else:
-        _print_summary(result, sandbox=sandbox)
+        _print_summary(result, simulated_seconds=simulated_seconds)
         sys.stdout.flush()
 
 
@@ -180,21 +203,13 @@ def _progress(console: Console) -> Iterator[Callable[[SyncProgress], None]]:
 
     def update(p: SyncProgress) -> None:
         total = p.item_fetches_planned or None
-        detail = (
-            f"pages {p.pages} · orders {p.orders_seen} · items {p.items_seen} · "
-            f"requests {p.requests} · rate-limit waits {p.rate_limit_wait_seconds:.1f}s · "
-            f"429s {p.throttled}" + (f" · restarts {p.restarts}" if p.restarts else "")
-        )
-        if p.orders_by_path:
-            detail += " · " + _paths_text(p)
-        fetched = f"item calls {p.item_fetches_done}/{total} ·" if total else ""
         progress.update(
             task,
             description=f"sync {p.api}",
             total=total,
             completed=p.item_fetches_done,
-            fetched=fetched,
-            detail=detail,
+            fetched=f"item calls {p.item_fetches_done}/{total} ·" if total else "",
+            detail=progress_detail(p),
         )
 
     with progress:
@@ -222,28 +237,81 @@ def _report_partial(result: SyncResult | None, *, as_json: bool) -> None:
         )
 
 
+def progress_detail(p: SyncProgress) -> str:
+    """The counters of the progress line.
+
+    "API calls", not "requests": the summary's "open buyer cancel requests" are another thing.
+    Time waited for rate limits is clock time with at least one call waiting, so it never
+    exceeds the run's time however many calls wait at once.
+
+    Added in 0.2.0.
+    """
+    detail = (
+        f"pages {p.pages} · orders {p.orders_seen} · items {p.items_seen} · "
+        f"API calls {p.requests} ({p.throttled} throttled) · "
+        f"waited for rate limits {duration(p.rate_limited_seconds)}"
+    )
+    if p.restarts:
+        detail += f" · restarts {p.restarts}"
+    if p.orders_by_path:
+        detail += " · " + _orders_by_path(p.orders_by_path)
+        waits = ", ".join(
+            f"{op} {duration(s)}" for op, s in p.rate_limited_seconds_by_operation.items()
+        )
+        detail += f" · waits: {waits}" if waits else ""
+    return detail
+
+
+def duration(seconds: float) -> str:
+    """``0.4s``, ``12.3s``, ``9m 26s``, ``2h 05m``: a span of time as a person reads it.
+
+    Added in 0.2.0.
+    """
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _orders_by_path(counts: Mapping[str, int]) -> str:
     return "orders by path: " + ", ".join(f"{path} {n}" for path, n in counts.items())
 
 
-def _paths_text(p: SyncProgress) -> str:
-    """Orders per path and pacing waits per bucket, for the progress line."""
-    waits = ", ".join(f"{op} {s:.1f}s" for op, s in p.rate_limit_wait_seconds_by_operation.items())
-    return _orders_by_path(p.orders_by_path) + (f" · waits: {waits}" if waits else "")
+def took_text(result: SyncResult, simulated_seconds: float | None) -> str:
+    """How long a run took, and how much of it went to waiting for rate limits.
+
+    In the sandbox the waits pass on its simulated clock, not the wall clock: both are named.
+
+    Added in 0.2.0.
+    """
+    waited = result.rate_limited_seconds
+    waits = f"{duration(waited)} of it waiting for rate limits" if waited >= 0.05 else ""
+    if simulated_seconds is not None and simulated_seconds >= 1:
+        clock = f"sandbox clock {duration(simulated_seconds)}" + (f", {waits}" if waits else "")
+        return f"{duration(result.seconds)} ({clock})"
+    return duration(result.seconds) + (f" ({waits})" if waits else "")
 
 
-def _print_summary(result: SyncResult, *, sandbox: bool) -> None:
+def _print_summary(result: SyncResult, *, simulated_seconds: float | None) -> None:
     out = sys.stdout
+    took = took_text(result, simulated_seconds)
     out.write(
-        f"synced {result.orders_seen} orders ({result.orders_changed} new or changed, "
-        f"{result.items_seen} items) via {result.api} in {result.seconds:.1f}s; "
-        f"{result.requests} requests, {result.throttled} throttled\n"
+        f"synced {_count(result.orders_seen, 'order')} ({result.orders_changed} new or changed, "
+        f"{_count(result.items_seen, 'item')}) via {result.api} in {took}; "
+        f"{_count(result.requests, 'API call')}, {result.throttled} throttled\n"
     )
     if result.orders_by_path:
         out.write(_orders_by_path(result.orders_by_path) + "\n")
     out.write(
-        f"{result.events} new events; {result.buyer_cancel_requests} open buyer cancel "
-        "requests (see: amzcancel pending" + (")\n" if not sandbox else "; sandbox account)\n")
+        f"{_count(result.events, 'new event')}; "
+        f"{_count(result.buyer_cancel_requests, 'open buyer cancel request')} "
+        "(see: amzcancel pending" + (")\n" if simulated_seconds is None else "; sandbox account)\n")
     )
     if result.set_aside:
         ids = ", ".join(order_id for order_id, _ in result.set_aside[:10])

@@ -25,6 +25,7 @@ from amzcancel.feeds._model import (
     ProcessingReport,
     ProcessingResult,
 )
+from amzcancel.feeds._progress import FeedProgress, FeedStage
 from amzcancel.feeds._protocol import FEED_CONTENT_TYPE, FEED_TYPE
 from amzcancel.feeds._report import parse_processing_report
 from amzcancel.feeds._schema import check_order_acknowledgement_feed
@@ -46,7 +47,9 @@ __all__ = [
     "CancellationFeed",
     "FeedError",
     "FeedMessage",
+    "FeedProgress",
     "FeedResult",
+    "FeedStage",
     "FeedSubmission",
     "ProcessingReport",
     "ProcessingResult",

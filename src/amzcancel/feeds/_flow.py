@@ -27,6 +27,7 @@ from amzcancel.feeds._model import (
     FeedSubmission,
     ProcessingReport,
 )
+from amzcancel.feeds._progress import FeedProgress, ProgressCallback
 from amzcancel.feeds._protocol import (
     FEED_CONTENT_TYPE,
     FEEDS_PATH,
@@ -118,6 +119,11 @@ def read_order(order_id: str) -> Generator[Step, Any, Order]:
         seen.add(token)
 
 
+def _tell(progress: ProgressCallback | None, step: FeedProgress) -> None:
+    if progress is not None:
+        progress(step)
+
+
 def _checked(
     feed: CancellationFeed, orders: Iterable[Order] | None
 ) -> Generator[Step, Any, CancellationFeed]:
@@ -152,16 +158,20 @@ def submission_flow(
     *,
     before_create: Callable[[], None] | None = None,
     on_created: Callable[[str], None] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Flow[FeedSubmission]:
     """Judge, rebuild, upload, create, and wait: the whole submission of ``feed``.
 
     ``before_create`` is called right before createFeed is sent, ``on_created`` with the feed
     id as soon as Amazon answered it: from then on the cancellation may happen whatever comes
     next, so a caller records it there (``amzcancel cancel`` does, for a rerun to resume).
+    ``progress`` is told each step (:class:`~amzcancel.feeds.FeedProgress`).
     """
     body = create_feed_body("-", marketplace_ids)  # validates marketplaces before any call
+    _tell(progress, FeedProgress("checking"))
     feed = yield from _checked(feed, orders)
     _log_overrides(feed)
+    _tell(progress, FeedProgress("uploading"))
     document = parse_create_document(
         (
             yield from _call(
@@ -188,8 +198,9 @@ def submission_flow(
     )
     if on_created is not None:
         on_created(feed_id)
+    _tell(progress, FeedProgress("submitted", feed_id=feed_id))
     logger.info("feed %s created; polling every %.0f s", feed_id, poll_interval)
-    result = yield from _until_processed(feed_id, clock, poll_interval, timeout)
+    result = yield from _until_processed(feed_id, clock, poll_interval, timeout, progress)
     if result.processing_status != "DONE":
         detail = f" ({result.report.summary()})" if result.report is not None else ""
         raise FeedError(
@@ -202,24 +213,57 @@ def submission_flow(
 
 
 def resume_flow(
-    feed_id: str, clock: Clock, poll_interval: float, timeout: float
+    feed_id: str,
+    clock: Clock,
+    poll_interval: float,
+    timeout: float,
+    progress: ProgressCallback | None = None,
 ) -> Flow[FeedResult]:
     """Wait for a feed created earlier (by a run that was stopped) and read its report."""
-    return (yield from _until_processed(feed_id, clock, poll_interval, timeout))
+    return (yield from _until_processed(feed_id, clock, poll_interval, timeout, progress))
 
 
 def _until_processed(
-    feed_id: str, clock: Clock, poll_interval: float, timeout: float
+    feed_id: str,
+    clock: Clock,
+    poll_interval: float,
+    timeout: float,
+    progress: ProgressCallback | None,
 ) -> Generator[Step, Any, FeedResult]:
     """Poll getFeed until processing ends, then read the processing report."""
-    deadline = clock.monotonic() + timeout
+    began = clock.monotonic()
+    deadline = began + timeout
+    polls = 1
     status = parse_feed((yield from _call("GET", feed_path(feed_id), operation="getFeed")))
     while not status.is_final:
         _check_deadline(clock, deadline, poll_interval, status)
+        _tell(
+            progress,
+            FeedProgress(
+                "processing",
+                feed_id=feed_id,
+                processing_status=status.processing_status,
+                polls=polls,
+                waited_seconds=clock.monotonic() - began,
+                next_poll_seconds=poll_interval,
+            ),
+        )
         yield Sleep(poll_interval)
+        polls += 1
         status = parse_feed((yield from _call("GET", feed_path(feed_id), operation="getFeed")))
     report = None
+    waited = clock.monotonic() - began
     if status.result_feed_document_id is not None:
+        _tell(
+            progress,
+            FeedProgress(
+                "downloading",
+                feed_id=feed_id,
+                processing_status=status.processing_status,
+                polls=polls,
+                waited_seconds=waited,
+            ),
+        )
         result = parse_feed_document(
             (
                 yield from _call(
@@ -231,6 +275,16 @@ def _until_processed(
         )
         download = yield from _call("GET", result.url, operation=None, authenticate=False)
         report = _report(result, download)
+    _tell(
+        progress,
+        FeedProgress(
+            "done",
+            feed_id=feed_id,
+            processing_status=status.processing_status,
+            polls=polls,
+            waited_seconds=waited,
+        ),
+    )
     return FeedResult(
         feed_id=status.feed_id,
         processing_status=status.processing_status,

@@ -23,6 +23,7 @@ from amzcancel.clock import Clock, SystemClock
 from amzcancel.errors import AmzCancelError
 from amzcancel.feeds._flow import Flow, Sleep, resume_flow, submission_flow
 from amzcancel.feeds._model import CancellationFeed, FeedResult, FeedSubmission
+from amzcancel.feeds._progress import ProgressCallback
 from amzcancel.models import Order
 
 __all__ = [
@@ -89,6 +90,7 @@ def submit_cancellation_feed(
     clock: Clock | None = None,
     before_create: Callable[[], None] | None = None,
     on_created: Callable[[str], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> FeedSubmission:
     """Judge ``feed``'s decisions again, submit it, and wait for Amazon's processing report.
 
@@ -109,6 +111,9 @@ def submit_cancellation_feed(
         before_create: called right before createFeed is sent.
         on_created: called with the feed id as soon as createFeed answered (record it: from
             then on the cancellation may happen; :func:`wait_for_feed` resumes the wait).
+        on_progress: called with a :class:`~amzcancel.feeds.FeedProgress` at each step,
+            including every getFeed answer while Amazon processes the feed (which takes
+            minutes): what a progress display shows.
 
     Returns:
         The submission, with the parsed processing report.
@@ -135,6 +140,7 @@ def submit_cancellation_feed(
             timeout,
             before_create=before_create,
             on_created=on_created,
+            progress=on_progress,
         ),
     )
 
@@ -150,10 +156,11 @@ async def asubmit_cancellation_feed(
     clock: Clock | None = None,
     before_create: Callable[[], None] | None = None,
     on_created: Callable[[str], None] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> FeedSubmission:
     """The async twin of :func:`submit_cancellation_feed` (same arguments and result).
 
-    Added in 0.1.0.
+    Added in 0.1.0 (``on_progress`` in 0.2.0).
     """
     wait = _clock_of(client, clock)
     return await _adrive(
@@ -168,6 +175,7 @@ async def asubmit_cancellation_feed(
             timeout,
             before_create=before_create,
             on_created=on_created,
+            progress=on_progress,
         ),
     )
 
@@ -179,10 +187,12 @@ def wait_for_feed(
     poll_interval: float = DEFAULT_POLL_INTERVAL_SECONDS,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     clock: Clock | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> FeedResult:
     """Wait for a feed created earlier (by a submission that was stopped) and read its report.
 
-    Returns the outcome whatever it is (``DONE``, ``CANCELLED`` or ``FATAL``).
+    Returns the outcome whatever it is (``DONE``, ``CANCELLED`` or ``FATAL``). ``on_progress``
+    is told each getFeed answer, as for :func:`submit_cancellation_feed`.
 
     Raises:
         FeedError: processing did not end within ``timeout``.
@@ -191,7 +201,7 @@ def wait_for_feed(
     Added in 0.2.0.
     """
     wait = _clock_of(client, clock)
-    return _drive(client, wait, resume_flow(feed_id, wait, poll_interval, timeout))
+    return _drive(client, wait, resume_flow(feed_id, wait, poll_interval, timeout, on_progress))
 
 
 async def await_feed(
@@ -201,13 +211,16 @@ async def await_feed(
     poll_interval: float = DEFAULT_POLL_INTERVAL_SECONDS,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     clock: Clock | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> FeedResult:
     """The async twin of :func:`wait_for_feed`.
 
     Added in 0.2.0.
     """
     wait = _clock_of(client, clock)
-    return await _adrive(client, wait, resume_flow(feed_id, wait, poll_interval, timeout))
+    return await _adrive(
+        client, wait, resume_flow(feed_id, wait, poll_interval, timeout, on_progress)
+    )
 
 
 def _drive(client: FeedsClient, wait: Clock, flow: Flow[T]) -> T:

@@ -43,6 +43,7 @@ from amzcancel.sandbox._http import SandboxRequest, SandboxResponse
 from amzcancel.sandbox._marketplace import Marketplace
 from amzcancel.sandbox._push import PushOptions, SqsPusher
 from amzcancel.sandbox._quirks import Quirks
+from amzcancel.sandbox._session import MIN_STEP_SECONDS, demo_session, demo_state_path
 from amzcancel.sandbox._state import SandboxStateError, SimItem, SimOrder
 from amzcancel.sandbox._truth import Truth
 
@@ -50,6 +51,7 @@ __all__ = [
     "BUYER_CANCEL_REASONS",
     "DEMO_OPTIONS",
     "MARKETPLACES",
+    "MIN_STEP_SECONDS",
     "SANDBOX_ACCOUNT",
     "SANDBOX_ENDPOINT",
     "SANDBOX_LWA_CLIENT_ID",
@@ -74,4 +76,6 @@ __all__ = [
     "SimOrder",
     "SqsPusher",
     "Truth",
+    "demo_session",
+    "demo_state_path",
 ]

@@ -12,7 +12,7 @@ Added in 0.1.0.
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from amzcancel.sandbox._http import (
 from amzcancel.sandbox._limits import RateLimits
 from amzcancel.sandbox._state import SandboxStateError
 
-__all__ = ["CANCEL_REASONS", "FeedsApi"]
+__all__ = ["CANCEL_REASONS", "CreatedFeed", "FeedsApi"]
 
 _PREFIX = "/feeds/2021-06-30"
 _UPLOADS = "/_sandbox/uploads/"
@@ -73,6 +73,21 @@ class _Feed:
     results: list[dict[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class CreatedFeed:
+    """What createFeed was given: enough to create the same feed again in another process.
+
+    Added in 0.2.0.
+    """
+
+    feed_id: str
+    document_id: str
+    content_type: str
+    content: bytes
+    marketplace_ids: tuple[str, ...]
+    created: datetime
+
+
 @dataclass
 class _Result:
     message_id: str
@@ -108,9 +123,11 @@ class FeedsApi(SpApiOperations):
         self._processing = timedelta(seconds=processing_seconds)
         self._documents: dict[str, _Document] = {}
         self._feeds: dict[str, _Feed] = {}
-        self._ids = itertools.count(50001)
+        self._next_id = 50001
         self.cancellations: dict[tuple[str, str], str] = {}
         """Items the seller cancelled through feeds: ``{(order_id, item_id): reason}``."""
+        self.on_created: Callable[[CreatedFeed], None] | None = None
+        """Told of every feed created (a saved demo marketplace records them)."""
 
     def route(self, request: SandboxRequest) -> Route | None:
         """The route for a feeds path or an upload/download URL, or None."""
@@ -132,7 +149,25 @@ class FeedsApi(SpApiOperations):
         return None
 
     def _new_id(self) -> str:
-        return str(next(self._ids))
+        self._next_id += 1
+        return str(self._next_id - 1)
+
+    def restore(self, created: CreatedFeed) -> None:
+        """Create again a feed another process created (same ids, same clock times)."""
+        document = _Document(created.document_id, created.content_type, created.content)
+        self._documents[document.document_id] = document
+        feed = _Feed(
+            created.feed_id,
+            list(created.marketplace_ids),
+            document.document_id,
+            created.created,
+            created.created + self._processing,
+        )
+        self._feeds[feed.feed_id] = feed
+        # Ids issued from here on must not collide with the restored ones.
+        for name in (created.feed_id, created.document_id.rsplit(".", 1)[-1]):
+            if name.isdigit():
+                self._next_id = max(self._next_id, int(name) + 1)
 
     # --- documents -------------------------------------------------------------------------
 
@@ -223,6 +258,17 @@ class FeedsApi(SpApiOperations):
             self._new_id(), marketplaces, document.document_id, now, now + self._processing
         )
         self._feeds[feed.feed_id] = feed
+        if self.on_created is not None:
+            self.on_created(
+                CreatedFeed(
+                    feed.feed_id,
+                    document.document_id,
+                    document.content_type,
+                    document.content or b"",
+                    tuple(marketplaces),
+                    now,
+                )
+            )
         return self._answer(bucket, 202, {"feedId": feed.feed_id}, request_id)
 
     def get_feed(self, request: SandboxRequest, request_id: str) -> SandboxResponse:

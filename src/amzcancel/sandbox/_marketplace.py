@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -32,6 +32,7 @@ from amzcancel.sandbox._auth import (
     SandboxLwaCredentials,
 )
 from amzcancel.sandbox._catalog import MARKETPLACES, make_catalog
+from amzcancel.sandbox._changes import ChangeLog, ExplicitChanges, feed_change
 from amzcancel.sandbox._connect import (
     DEMO_OPTIONS,
     async_sp_api_client,
@@ -60,7 +61,7 @@ from amzcancel.sandbox._quirks import FUTURE_DAYS, Quirks
 from amzcancel.sandbox._scenario import LiveScenario, OrderFactory, generate_orders
 from amzcancel.sandbox._spapi_2026 import Orders2026Api
 from amzcancel.sandbox._spapi_v0 import OrdersV0Api
-from amzcancel.sandbox._state import SandboxStateError, SimOrder, whole_seconds
+from amzcancel.sandbox._state import SimOrder
 from amzcancel.sandbox._truth import Truth
 from amzcancel.sync import Api, OrderSync, Store
 from amzcancel.transport import AsyncSpApiClient, MwsClient, SpApiClient
@@ -72,7 +73,7 @@ logger = logging.getLogger("amzcancel.sandbox")
 _QUOTA = "You exceeded your quota for the requested resource."
 
 
-class Marketplace:
+class Marketplace(ExplicitChanges):
     """A simulated Amazon marketplace that speaks the real wire formats.
 
     One object serves SP-API Orders v0 and 2026-01-01, the Feeds API (order acknowledgement),
@@ -190,6 +191,11 @@ class Marketplace:
         self._feeds = FeedsApi(
             self._state, self._limits, processing_seconds=feed_processing_seconds
         )
+        # Everything done to the marketplace from outside, for a saved demo to replay.
+        self._changes = ChangeLog()
+        self._feeds.on_created = lambda created: self._changes.record_change(
+            feed_change(created, self.clock.monotonic())
+        )
         self._mws = MwsOrders(
             self._state,
             access_key=SANDBOX_MWS_ACCESS_KEY,
@@ -223,6 +229,14 @@ class Marketplace:
         ids = (marketplace_ids,) if isinstance(marketplace_ids, str) else tuple(marketplace_ids)
         merged = {**DEMO_OPTIONS, "clock": demo_clock(), **options}
         return cls(marketplace_ids=ids, **merged)
+
+    @property
+    def marketplace_ids(self) -> tuple[str, ...]:
+        """The seller's marketplaces this marketplace places orders in.
+
+        Added in 0.2.0.
+        """
+        return self._state.marketplace_ids
 
     # --- the core's clients, wired to this marketplace --------------------------------------
 
@@ -434,52 +448,6 @@ class Marketplace:
                 seller_cancellations=cancellations,
                 tokens_issued=self._lwa.issued,
             )
-
-    def _order(self, order_id: str) -> SimOrder:
-        order = self._state.find(order_id)
-        if order is None:
-            raise SandboxStateError(f"no order {order_id}")
-        return order
-
-    def request_cancel(self, order_id: str, item_id: str, reason: str) -> None:
-        """A buyer formally requests cancellation of an unshipped item, now.
-
-        Added in 0.1.0.
-        """
-        with self._state.lock:
-            self._order(order_id).request_cancel(item_id, reason, self.clock.now())
-
-    def ship(self, order_id: str, item_ids: list[str] | None = None) -> None:
-        """The order (or the named items) ships now.
-
-        Added in 0.1.0.
-        """
-        with self._state.lock:
-            self._order(order_id).ship(self.clock.now(), item_ids)
-
-    def cancel(self, order_id: str, *, reason: str = "BuyerCanceled", by: str = "BUYER") -> None:
-        """The order is cancelled now (by the buyer, by default).
-
-        Added in 0.1.0.
-        """
-        with self._state.lock:
-            self._order(order_id).cancel(self.clock.now(), by=by, reason=reason)
-
-    def misdate(self, order_id: str, shown: datetime) -> None:
-        """Show ``shown`` as the order's ``LastUpdateDate`` until its next real change.
-
-        Added in 0.2.0.
-        """
-        with self._state.lock:
-            self._order(order_id).shown_update_date = whole_seconds(shown)
-
-    def garble(self, order_id: str) -> None:
-        """Render the order without its first item's id until its next real change.
-
-        Added in 0.2.0.
-        """
-        with self._state.lock:
-            self._order(order_id).garbled = True
 
     def advance(self, seconds: float | timedelta) -> None:
         """Move a :class:`~amzcancel.clock.FakeClock` forward and apply what became due.

@@ -57,7 +57,12 @@ class SyncProgress:
     throttled: int = 0
     """429s (and MWS throttles) received so far."""
     rate_limit_wait_seconds: float = 0.0
-    """Time spent pacing before sending, so far."""
+    """Time spent pacing before sending, so far, added up over calls (concurrent calls each
+    count: it can exceed the run's time; see :attr:`rate_limited_seconds`)."""
+    rate_limited_seconds: float = 0.0
+    """Clock time so far during which at least one call was waiting for its rate limit.
+
+    Added in 0.2.0."""
     restarts: int = 0
     """Window restarts after an expired page token."""
     paths: tuple[str, ...] = ()
@@ -67,6 +72,10 @@ class SyncProgress:
     ``getOrderItems``)."""
     rate_limit_wait_seconds_by_operation: dict[str, float] = field(default_factory=dict)
     """Time spent pacing before sending, per operation (each has its own bucket)."""
+    rate_limited_seconds_by_operation: dict[str, float] = field(default_factory=dict)
+    """:attr:`rate_limited_seconds` per operation.
+
+    Added in 0.2.0."""
     set_aside: int = 0
     """Orders set aside because they could not be read (retried on later runs)."""
     set_aside_recovered: int = 0
@@ -127,6 +136,7 @@ class SyncResult:
     requests_by_operation: Mapping[str, int]
     throttled: int
     rate_limit_wait_seconds: float
+    """Pacing time added up over calls (concurrent waits each count)."""
     restarts: int
     seconds: float
     """Wall time of the run."""
@@ -136,6 +146,11 @@ class SyncResult:
     """Orders stored through each path of a multi-path run."""
     rate_limit_wait_seconds_by_operation: Mapping[str, float] = field(default_factory=dict)
     """Pacing time per operation."""
+    rate_limited_seconds: float = 0.0
+    """Clock time during which at least one call waited for its rate limit (never more than
+    the run took on the client's clock).
+
+    Added in 0.2.0."""
     set_aside: tuple[tuple[str, str], ...] = ()
     """``(order id, why)`` of the orders set aside in this run because they could not be read;
     later runs read them again (``amzcancel status`` lists every set-aside order)."""
@@ -171,6 +186,7 @@ class SyncResult:
             "requests_by_operation": dict(self.requests_by_operation),
             "throttled": self.throttled,
             "rate_limit_wait_seconds": round(self.rate_limit_wait_seconds, 3),
+            "rate_limited_seconds": round(self.rate_limited_seconds, 3),
             "restarts": self.restarts,
             "seconds": round(self.seconds, 3),
             "paths": list(self.paths),

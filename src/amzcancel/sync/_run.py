@@ -71,8 +71,10 @@ class RunLedger:
         self._base_requests = base.requests if base else 0
         self._base_throttled = base.throttled if base else 0
         self._base_wait = base.rate_limit_wait_seconds if base else 0.0
+        self._base_limited = _limited(base)
         self._base_ops = dict(base.requests_by_operation) if base else {}
         self._base_waits = _waits(base)
+        self._base_limited_ops = _waits(base, "rate_limited_seconds_by_operation")
 
     def note_set_aside(self, entries: Sequence[SetAside]) -> None:
         """Remember the orders this run set aside, for the summary."""
@@ -100,6 +102,15 @@ class RunLedger:
         waits = {op: s - base_waits.get(op, 0.0) for op, s in _waits(stats).items()}
         self.progress.rate_limit_wait_seconds_by_operation = {
             op: s for op, s in sorted(waits.items()) if s > 0
+        }
+        self.progress.rate_limited_seconds = _limited(stats) - self._base_limited
+        base_limited = self._base_limited_ops
+        limited = {
+            op: s - base_limited.get(op, 0.0)
+            for op, s in _waits(stats, "rate_limited_seconds_by_operation").items()
+        }
+        self.progress.rate_limited_seconds_by_operation = {
+            op: s for op, s in sorted(limited.items()) if s > 0
         }
         return {op: n for op, n in sorted(ops.items()) if n}
 
@@ -138,6 +149,7 @@ class RunLedger:
             paths=p.paths,
             orders_by_path=dict(p.orders_by_path),
             rate_limit_wait_seconds_by_operation=dict(p.rate_limit_wait_seconds_by_operation),
+            rate_limited_seconds=p.rate_limited_seconds,
             set_aside=tuple(sorted(self.set_aside.items())),
             set_aside_recovered=p.set_aside_recovered,
             unreadable_without_id=p.unreadable_without_id,
@@ -145,7 +157,15 @@ class RunLedger:
         )
 
 
-def _waits(stats: StatsLike | None) -> dict[str, float]:
+def _waits(
+    stats: StatsLike | None, name: str = "rate_limit_wait_seconds_by_operation"
+) -> dict[str, float]:
     """Pacing time per operation, when the stats object keeps it (``TransportStats`` does)."""
-    found = getattr(stats, "rate_limit_wait_seconds_by_operation", None)
+    found = getattr(stats, name, None)
     return dict(found) if isinstance(found, Mapping) else {}
+
+
+def _limited(stats: StatsLike | None) -> float:
+    """Clock time with a call waiting, when the stats object keeps it (``TransportStats`` does)."""
+    found = getattr(stats, "rate_limited_seconds", None)
+    return float(found) if isinstance(found, int | float) else 0.0

@@ -92,8 +92,18 @@ def amzcancel_sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
 @pytest.fixture
 def amzcancel_respx() -> Iterator[RespxKit]:
-    """respx stubs for single SP-API calls with model-shaped bodies (skips without respx)."""
-    pytest.importorskip("respx")
+    """respx stubs for single SP-API calls with model-shaped bodies (needs respx).
+
+    Without respx the test fails with how to install it: a test skipped in silence looks like
+    one that passed.
+    """
+    try:
+        import respx  # noqa: F401 - only whether it is there
+    except ImportError:
+        pytest.fail(
+            "the amzcancel_respx fixture needs respx: pip install 'amzcancel[testing]'",
+            pytrace=False,
+        )
     from amzcancel.testing._plugin_kits import RespxKit
 
     kit = RespxKit()

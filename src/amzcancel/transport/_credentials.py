@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from amzcancel.errors import ConfigError
+from amzcancel.errors import ConfigError, MissingCredentialsError
 
 __all__ = ["LWA_ENV_VARS", "MWS_ENV_VARS", "LwaCredentials", "MwsCredentials"]
 
@@ -50,11 +50,13 @@ def _text(value: str, name: str) -> str:
 
 def _require_env(environ: Mapping[str, str], names: tuple[str, ...], what: str) -> list[str]:
     """The values of ``names``, or one error naming every one that is unset or blank."""
-    missing = [name for name in names if not environ.get(name, "").strip()]
+    missing = tuple(name for name in names if not environ.get(name, "").strip())
     if missing:
-        raise ConfigError(
+        raise MissingCredentialsError(
             f"missing environment variable(s) {', '.join(missing)} for the {what} "
-            "credentials; set them or pass credentials"
+            "credentials; set them or pass credentials",
+            variables=missing,
+            what=what,
         )
     return [environ[name] for name in names]
 

@@ -82,9 +82,9 @@ class MwsClient(_MwsBase, SyncClient, SyncResource):
         endpoint: the MWS base URL; overrides ``region``/``marketplace_id``.
         region: ``na``, ``eu`` or ``fe``.
         marketplace_id: pick the country host of this marketplace (e.g. ``.co.jp`` hosts).
-        transport, clock, rate_limiter, timeout, request_deadline, max_retries,
-            max_retry_seconds, max_response_bytes: as for
-            :class:`~amzcancel.transport.SpApiClient`.
+        **options: ``transport``, ``clock``, ``rate_limiter``, ``timeout``,
+            ``request_deadline``, ``max_retries``, ``max_retry_seconds``,
+            ``max_response_bytes``: as for :class:`~amzcancel.transport.SpApiClient`.
 
     Raises:
         ConfigError: missing or invalid credentials, region, endpoint or options.

@@ -172,8 +172,11 @@ class SenderCore:
             logger.info("a freshly refreshed access token was refused too: not refreshing again")
             self.refused_fresh_token = token
 
-    def record_wait(self, spec: RequestSpec, waited: float) -> None:
-        self.stats.record_wait(spec.operation, waited)
+    def record_wait(self, spec: RequestSpec, waited: float, started: float) -> None:
+        # Recorded as the interval [started, started + waited] on the limiter's clock, so
+        # concurrent waits count once in time (not "when the task resumed": on a fake clock
+        # other tasks may have moved it on by then).
+        self.stats.record_wait(spec.operation, waited, ended=started + waited)
 
 
 class Sender:
@@ -242,7 +245,9 @@ class Sender:
         return decoded_response(response, b"".join(chunks))
 
     def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
-        self.core.record_wait(spec, self.core.limiter.acquire(self.core.partner, spec.operation))
+        started = self.core.limiter.clock.monotonic()
+        waited = self.core.limiter.acquire(self.core.partner, spec.operation)
+        self.core.record_wait(spec, waited, started)
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
         return self.send_request(request, spec.label)
@@ -314,8 +319,9 @@ class AsyncSender:
         return decoded_response(response, b"".join(chunks))
 
     async def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
+        started = self.core.limiter.clock.monotonic()
         waited = await self.core.limiter.async_acquire(self.core.partner, spec.operation)
-        self.core.record_wait(spec, waited)
+        self.core.record_wait(spec, waited, started)
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
         return await self.send_request(request, spec.label)

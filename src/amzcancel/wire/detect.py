@@ -36,6 +36,7 @@ from amzcancel.errors import ConfigError, ParseError
 from amzcancel.models import Order, Source
 from amzcancel.wire import mws, notifications, reports, spapi_2026, spapi_v0
 from amzcancel.wire._json import decode_json
+from amzcancel.wire._sniff import check_readable, preview
 
 __all__ = ["FORMATS", "detect_format", "iter_document", "parse_document"]
 
@@ -89,7 +90,8 @@ def parse_document(data: bytes | str, *, format: str | Source = "auto") -> Itera
     Raises:
         APIError: the document is an Amazon error document (the matching subclass).
             JSON and XML documents are read (and fail) at the call; reports as iterated.
-        ParseError: the format cannot be recognised or the document cannot be read. This
+        ParseError: the format cannot be recognised or the document cannot be read (also
+            when it is empty, blank, compressed or binary: the message says so). This
             reading is strict: a listing page with one order that cannot be read (which the
             page parsers set aside in ``OrdersPage.unreadable``) raises that order's error,
             naming the order.
@@ -99,6 +101,7 @@ def parse_document(data: bytes | str, *, format: str | Source = "auto") -> Itera
     """
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     wanted = _wanted(format)
+    check_readable(raw, source=_label(wanted), complete=True)
     decoded: Mapping[str, Any] | None = None
     if wanted is None:
         wanted, decoded = _detect(raw)
@@ -126,12 +129,17 @@ def iter_document(
     head = stream.read(SNIFF_BYTES)
     if not isinstance(head, bytes):
         raise ParseError("expected a binary stream", source=str(format), location="$")
+    check_readable(head, source=_label(wanted), complete=len(head) < SNIFF_BYTES)
     if wanted is None and _first_char(head) not in ("{", "<", "["):
         wanted = _detect(head)[0]
     if wanted is Source.REPORT:
         rest = iter(lambda: stream.read(SNIFF_BYTES), b"")
         return reports.iter_report_orders(chain([head], rest), encoding=encoding)
     return parse_document(head + stream.read(), format=wanted or "auto")
+
+
+def _label(wanted: Source | None) -> str:
+    return "auto" if wanted is None else wanted.value
 
 
 def _wanted(format: str | Source) -> Source | None:
@@ -187,11 +195,11 @@ def _load_json(raw: bytes, source: Source) -> Mapping[str, Any]:
         data = decode_json(raw.removeprefix(codecs.BOM_UTF8))
     except (ValueError, RecursionError) as exc:
         raise ParseError(
-            f"not valid JSON: {exc}", source=source.value, location="$", fragment=_preview(raw)
+            f"not valid JSON: {exc}", source=source.value, location="$", fragment=preview(raw)
         ) from exc
     if not isinstance(data, dict):
         raise ParseError(
-            "expected a JSON object", source=source.value, location="$", fragment=_preview(raw)
+            "expected a JSON object", source=source.value, location="$", fragment=preview(raw)
         )
     return data
 
@@ -222,7 +230,7 @@ def _detect(raw: bytes) -> tuple[Source, Mapping[str, Any] | None]:
         "unrecognised document: not MWS XML, SP-API or notification JSON, or an order report",
         source="auto",
         location="line 1",
-        fragment=_preview(raw),
+        fragment=preview(raw),
     )
 
 
@@ -258,7 +266,3 @@ def _xml_root(raw: bytes) -> str:
     head = _COMMENT.sub(b"", raw[:SNIFF_BYTES])
     match = _FIRST_ELEMENT.search(head)
     return "" if match is None else match.group(2).decode("ascii")
-
-
-def _preview(raw: bytes) -> str:
-    return raw[:80].decode("utf-8", "replace")
