@@ -50,8 +50,9 @@ def _serve_child(options: dict[str, Any], channel: Connection) -> None:
 
 
 @contextmanager
-def served_fleet(**options: Any) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """A fleet served by a child process (its CPU is not the workers'): URL, accounts, env."""
+def served_fleet(**options: Any) -> Iterator[tuple[str, str, dict[str, str], int]]:
+    """A fleet served by a child process (its CPU is not the workers'): URL, accounts, env,
+    and the child's pid (for its CPU time)."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     child = context.Process(target=_serve_child, args=(options, theirs), daemon=True)
@@ -60,7 +61,8 @@ def served_fleet(**options: Any) -> Iterator[tuple[str, str, dict[str, str]]]:
         if not ours.poll(120):
             raise RuntimeError("the fleet did not start within 120 s")
         base_url, accounts, env = ours.recv()
-        yield base_url, accounts.replace("{BASE}", base_url), env
+        assert child.pid is not None
+        yield base_url, accounts.replace("{BASE}", base_url), env, child.pid
     finally:
         ours.send("stop")
         child.join(10)
@@ -96,7 +98,8 @@ def run(
 ) -> dict[str, Any]:
     """N workers bring a fresh fleet in step; the figures as a dict."""
     extra = ["--concurrency", str(concurrency)] if concurrency else []
-    with served_fleet(sellers=sellers, orders=orders, speed=speed, seed=11) as (url, toml, env):
+    fleet = served_fleet(sellers=sellers, orders=orders, speed=speed, seed=11)
+    with fleet as (url, toml, env, server_pid):
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "accounts.toml"
             config.write_text(toml)
@@ -104,6 +107,7 @@ def run(
             # The store's schema exists before the clock starts (as in production).
             open_store(store).close()
             cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server_before = process_cpu_seconds(server_pid)
             started = time.perf_counter()
             command = [sys.executable, "-m", "amzcancel.cli", "worker", "--store", store, *extra]
             log = (Path(tmp) / "workers.log").open("ab")  # a pipe nobody reads could fill up
@@ -129,6 +133,7 @@ def run(
                 for proc in procs:
                     proc.communicate(timeout=120)
             cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            server_cpu = process_cpu_seconds(server_pid) - server_before
         report = _report(url)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     ideal = single_path_seconds(orders, "getOrderItems", speed=speed)
@@ -145,7 +150,18 @@ def run(
         "overlaps": len(report["overlaps"]),
         "cpu_seconds": round(cpu, 2),
         "cpu_per_1000_orders": round(cpu / (sellers * orders) * 1000, 3),
+        "server_cpu_seconds": round(server_cpu, 2),
+        "cpus": os.cpu_count(),
     }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,7 +210,8 @@ def _show(row: dict[str, Any], as_json: bool) -> None:
         f"orders {row['orders']:>6}  {row['seconds']:>7.1f} s (ideal {row['ideal_seconds']:.1f} s, "
         f"x{row['ratio']})  requests {row['requests']:>6}  429s {row['throttled']}  "
         f"overlaps {row['overlaps']}  CPU {row['cpu_seconds']:.1f} s "
-        f"({row['cpu_per_1000_orders']:.2f} s per 1,000 orders)",
+        f"({row['cpu_per_1000_orders']:.2f} s per 1,000 orders)  "
+        f"sandbox CPU {row['server_cpu_seconds']:.1f} s  ({row['cpus']} CPUs)",
         flush=True,
     )
 

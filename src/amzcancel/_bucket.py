@@ -12,8 +12,23 @@ Added in 0.1.0.
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
-__all__ = ["TokenBucket"]
+__all__ = ["Slot", "TokenBucket"]
+
+
+class Slot(NamedTuple):
+    """One reservation: its wait, whether it opened the bucket's refill, and its shift mark.
+
+    Added in 0.2.0.
+    """
+
+    wait: float
+    """Seconds to wait before sending."""
+    opened: bool
+    """The take found the bucket full: report its answer with :meth:`TokenBucket.answered`."""
+    mark: float
+    """Pass to :meth:`TokenBucket.shifted_since` after the wait."""
 
 
 _ROUNDING = 1e-9
@@ -39,6 +54,8 @@ class TokenBucket:
         self._burst = burst
         self._tokens = float(burst)
         self._updated = now
+        self._opened_at: float | None = None
+        self._shifted = 0.0  # seconds every queued reservation moved, in all (see answered)
         self._lock = threading.Lock()
 
     @property
@@ -77,12 +94,51 @@ class TokenBucket:
         Returns the seconds the caller must wait before sending (0.0 when a token is there).
         Every caller gets its own slot, so concurrent callers never collide on one token.
         """
+        return self.reserve_slot(now).wait
+
+    def reserve_slot(self, now: float) -> Slot:
+        """:meth:`reserve`, with what the caller needs to report the answer (:class:`Slot`).
+
+        A take from a full bucket starts its refill, here at ``now``; on the server it starts
+        when the request arrives, up to a round trip later. Until the caller reports the
+        answer with :meth:`answered`, this bucket's refill counts from ``now``; :meth:`answered`
+        then moves it to the latest moment it can have started, and a caller already queued
+        waits :meth:`shifted_since` its slot's ``mark`` longer.
+
+        Added in 0.2.0.
+        """
         with self._lock:
             self._refill(now)
+            opened = self._tokens >= self._burst - _ROUNDING
+            if opened:
+                self._opened_at = now
             self._tokens -= 1.0
-            if self._tokens >= 0.0:
-                return 0.0
-            return -self._tokens / self._rate
+            wait = 0.0 if self._tokens >= 0.0 else -self._tokens / self._rate
+            return Slot(wait, opened, self._shifted)
+
+    def shifted_since(self, mark: float) -> float:
+        """Seconds queued reservations moved since a slot's ``mark`` (0.0 when none did)."""
+        with self._lock:
+            return self._shifted - mark
+
+    def answered(self, now: float) -> None:
+        """The request whose take found the bucket full (see :meth:`reserve_slot`) got its
+        answer at ``now``: the server's refill started at the latest then.
+
+        The refill counted since the take is given back, up to one token: the next request
+        after the burst then waits for the server's token, not for the client's, one round
+        trip earlier (a 429 on the first request after every burst otherwise).
+
+        Added in 0.2.0.
+        """
+        with self._lock:
+            opened, self._opened_at = self._opened_at, None
+            if opened is None or now <= opened:
+                return
+            self._refill(now)
+            lost = min((now - opened) * self._rate, 1.0)
+            self._tokens -= lost
+            self._shifted += lost / self._rate
 
     def time_until_token(self, now: float) -> float:
         """Seconds from ``now`` until one token is available (0.0 if one is)."""

@@ -138,3 +138,61 @@ def test_concurrent_threads_get_distinct_slots() -> None:
 def test_parse_rate_limit_header(value: str | None, expected: float | None) -> None:
     """Only a positive finite number in the header changes a bucket."""
     assert parse_rate_limit_header(value) == expected
+
+
+def test_the_first_answer_moves_the_refill_to_when_the_server_can_have_started_it() -> None:
+    """Amazon's refill starts when the burst's first call arrives, not when it was sent.
+
+    Sent at 0, answered at 0.3 (a slow first connection), the server's bucket may have
+    opened at 0.3: the first call after the burst must not go before 0.3 + 1/rate, or it is
+    the 429 every seller used to get once per backlog.
+    """
+    from amzcancel._bucket import TokenBucket
+
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    rate = 0.5  # getOrderItems: burst 30
+    waits = [limiter.acquire_slot("s", "getOrderItems") for _ in range(30)]
+    assert waits[0] == (0.0, True)  # the take that opened the refill
+    assert all(w == (0.0, False) for w in waits[1:])
+    clock.advance(0.3)
+    limiter.answered("s", "getOrderItems")
+    server = TokenBucket(rate, 30, now=0.3)  # the worst case: the first call arrived at 0.3
+    for _ in range(30):
+        assert server.try_take(0.3)
+    for _ in range(5):
+        limiter.acquire("s", "getOrderItems")
+        assert server.try_take(clock.monotonic()), clock.monotonic()
+
+
+def test_a_call_queued_before_the_first_answer_waits_for_the_servers_token() -> None:
+    """A call that reserved its slot after the burst, before the burst's first answer came,
+    waits as long again as the answer took (here the answer arrives during its wait)."""
+
+    class AnswerArrivesDuringTheWait(FakeClock):
+        answer_at: float | None = 0.25
+
+        def sleep_until(self, deadline: float) -> None:
+            if self.answer_at is not None:
+                self.advance(self.answer_at - self.monotonic())
+                self.answer_at = None
+                limiter.answered("s", "getOrderItems")
+            super().sleep_until(deadline)
+
+    clock = AnswerArrivesDuringTheWait()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(30):
+        limiter.acquire_slot("s", "getOrderItems")
+    waited, opened = limiter.acquire_slot("s", "getOrderItems")
+    assert not opened
+    assert waited == pytest.approx(2.0 + 0.25 + PACING_MARGIN_SECONDS)
+
+
+def test_a_fast_answer_costs_nothing() -> None:
+    """Answered at once (a fake clock, a cached connection): the pacing is exact as before."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(30):
+        limiter.acquire_slot("s", "getOrderItems")
+    limiter.answered("s", "getOrderItems")
+    assert limiter.acquire("s", "getOrderItems") == pytest.approx(2.0 + PACING_MARGIN_SECONDS)

@@ -17,7 +17,7 @@ import math
 import threading
 from collections.abc import Mapping
 
-from amzcancel._bucket import TokenBucket
+from amzcancel._bucket import Slot, TokenBucket
 from amzcancel.clock import Clock, SystemClock
 from amzcancel.transport._constants import (
     MWS_RATE_LIMITS,
@@ -100,28 +100,72 @@ class RateLimiter:
 
     def reserve(self, partner: str, operation: str | None) -> float:
         """Take the next slot; return the monotonic deadline to wait until (now if free)."""
+        return self._reserve(partner, operation)[0]
+
+    def _reserve(
+        self, partner: str, operation: str | None
+    ) -> tuple[float, TokenBucket | None, Slot | None]:
         now = self._clock.monotonic()
         bucket = None if operation is None else self.bucket(partner, operation)
         if bucket is None:
-            return now
-        wait = bucket.reserve(now)
-        return now + wait + PACING_MARGIN_SECONDS if wait > 0 else now
+            return now, None, None
+        slot = bucket.reserve_slot(now)
+        deadline = now + slot.wait + PACING_MARGIN_SECONDS if slot.wait > 0 else now
+        return deadline, bucket, slot
 
     def acquire(self, partner: str, operation: str | None) -> float:
         """Wait (blocking) for a token; return the seconds waited."""
+        return self.acquire_slot(partner, operation)[0]
+
+    def acquire_slot(self, partner: str, operation: str | None) -> tuple[float, bool]:
+        """:meth:`acquire`, also saying whether the take opened the bucket's refill: when it
+        did, report the answer's arrival with :meth:`answered`.
+
+        Added in 0.2.0.
+        """
         start = self._clock.monotonic()
-        deadline = self.reserve(partner, operation)
+        deadline, bucket, slot = self._reserve(partner, operation)
+        if bucket is None or slot is None:
+            return 0.0, False
         if deadline > start:
             self._clock.sleep_until(deadline)
-        return max(deadline - start, 0.0)
+            shifted = bucket.shifted_since(slot.mark)
+            if shifted > 0:
+                deadline += shifted
+                self._clock.sleep_until(deadline)
+        return max(deadline - start, 0.0), slot.opened
 
     async def async_acquire(self, partner: str, operation: str | None) -> float:
         """Wait (in the event loop) for a token; return the seconds waited."""
+        return (await self.async_acquire_slot(partner, operation))[0]
+
+    async def async_acquire_slot(self, partner: str, operation: str | None) -> tuple[float, bool]:
+        """:meth:`async_acquire`, also saying whether the take opened the bucket's refill.
+
+        Added in 0.2.0.
+        """
         start = self._clock.monotonic()
-        deadline = self.reserve(partner, operation)
+        deadline, bucket, slot = self._reserve(partner, operation)
+        if bucket is None or slot is None:
+            return 0.0, False
         if deadline > start:
             await self._clock.asleep_until(deadline)
-        return max(deadline - start, 0.0)
+            shifted = bucket.shifted_since(slot.mark)
+            if shifted > 0:
+                deadline += shifted
+                await self._clock.asleep_until(deadline)
+        return max(deadline - start, 0.0), slot.opened
+
+    def answered(self, partner: str, operation: str | None) -> None:
+        """The call that opened ``operation``'s bucket (see :meth:`acquire_slot`) got its
+        answer now: Amazon's refill started by then, so ours counts from then too, and the
+        calls already waiting for a token after the burst wait that much longer.
+
+        Added in 0.2.0.
+        """
+        bucket = None if operation is None else self.bucket(partner, operation)
+        if bucket is not None:
+            bucket.answered(self._clock.monotonic())
 
     def observe_rate(self, partner: str, operation: str | None, rate: float) -> None:
         """Adopt the rate Amazon reported in ``x-amzn-RateLimit-Limit``."""

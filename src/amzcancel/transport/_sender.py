@@ -245,12 +245,17 @@ class Sender:
         return decoded_response(response, b"".join(chunks))
 
     def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
-        started = self.core.limiter.clock.monotonic()
-        waited = self.core.limiter.acquire(self.core.partner, spec.operation)
+        limiter = self.core.limiter
+        started = limiter.clock.monotonic()
+        waited, opened = limiter.acquire_slot(self.core.partner, spec.operation)
         self.core.record_wait(spec, waited, started)
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
-        return self.send_request(request, spec.label)
+        try:
+            return self.send_request(request, spec.label)
+        finally:
+            if opened:
+                limiter.answered(self.core.partner, spec.operation)
 
 
 class AsyncSender:
@@ -319,9 +324,14 @@ class AsyncSender:
         return decoded_response(response, b"".join(chunks))
 
     async def _send_once(self, spec: RequestSpec, token: str | None) -> httpx.Response:
-        started = self.core.limiter.clock.monotonic()
-        waited = await self.core.limiter.async_acquire(self.core.partner, spec.operation)
+        limiter = self.core.limiter
+        started = limiter.clock.monotonic()
+        waited, opened = await limiter.async_acquire_slot(self.core.partner, spec.operation)
         self.core.record_wait(spec, waited, started)
         request = self.core.build(spec, token)
         self.core.stats.record_request(spec.operation)
-        return await self.send_request(request, spec.label)
+        try:
+            return await self.send_request(request, spec.label)
+        finally:
+            if opened:
+                limiter.answered(self.core.partner, spec.operation)
