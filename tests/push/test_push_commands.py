@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import jsonschema
 import pytest
 
 from amzcancel.cli import build_parser
+from amzcancel.errors import StoreError
 from amzcancel.models import FulfillmentChannel, OrderStatus
 from amzcancel.sandbox import (
     SANDBOX_LWA_CLIENT_ID,
@@ -218,3 +220,105 @@ def test_sqs_queue_needs_a_region(monkeypatch: pytest.MonkeyPatch) -> None:
         SqsQueue("http://127.0.0.1:1/123456789012/orders")
     queue = SqsQueue("https://sqs.eu-west-1.amazonaws.com/123456789012/orders")
     assert queue._client.meta.region_name == "eu-west-1"
+
+
+@pytest.mark.slow
+def test_worker_with_a_queue_routes_notifications_to_accounts_by_seller_id(
+    queue_url: str, sqs: Any, tmp_path: Path
+) -> None:
+    """``amzcancel worker --queue-url``: a pushed buyer request reaches the outbox under the
+    account whose ``seller_id`` the notification names, long before its next poll (1 h), and
+    under no other account; SIGTERM stops the worker and its listener cleanly."""
+    from amzcancel.sandbox import SANDBOX_MWS_SELLER_ID
+
+    mp = Marketplace(seed=5, orders=40, speed=50, push=PushOptions(queue_url, delay_seconds=0.2))
+    order = next(
+        o
+        for o in mp.orders()
+        if o.status is OrderStatus.UNSHIPPED
+        and o.channel is FulfillmentChannel.MFN
+        and not o.open_requests()
+    )
+    store_path = tmp_path / "worker.db"
+    env = {
+        **os.environ,
+        "LWA_APP_ID": SANDBOX_LWA_CLIENT_ID,
+        "LWA_CLIENT_SECRET": SANDBOX_LWA_CLIENT_SECRET,
+        "SHOP_TOKEN": SANDBOX_LWA_REFRESH_TOKEN,
+    }
+    assert mp.pusher is not None
+    with mp.serve() as base_url:
+        config = tmp_path / "accounts.toml"
+        config.write_text(
+            "".join(
+                f'[[accounts]]\nname = "{name}"\nseller_id = "{seller}"\napi = "v0"\n'
+                'marketplaces = ["ATVPDKIKX0DER"]\n'
+                f'refresh_token_env = "SHOP_TOKEN"\ninterval = "1h"\nendpoint = "{base_url}"\n'
+                f'lwa_endpoint = "{base_url}/auth/o2/token"\n\n'
+                for name, seller in (("shop", SANDBOX_MWS_SELLER_ID), ("other", "A2OTHERSELLER"))
+            )
+        )
+        mp.pusher.start(mp.catch_up)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "amzcancel.cli", "worker", "--config", str(config),
+             "--store", str(store_path), "--queue-url", queue_url, "--wait-seconds", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            synced = False
+            for _ in range(600):  # bounded: until both accounts had their first sync
+                if store_path.exists():
+                    with suppress(StoreError), SqliteStore(store_path, read_only=True) as store:
+                        status = store.account_status()  # (not while the schema is made)
+                        synced = len(status) == 2 and all(s.last_success_at for s in status)
+                if synced or worker.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert synced, worker.stderr.read() if worker.poll() is not None else "not synced"
+            item = order.items[0].order_item_id
+            mp.request_cancel(order.amazon_order_id, item, "Ordered by mistake")
+            events: list[Any] = []
+            for _ in range(600):  # bounded: until the listener has stored the request
+                with SqliteStore(store_path, read_only=True) as store:
+                    events = [
+                        e
+                        for e in store.events(include_acked=True)
+                        if e.type is EventType.BUYER_CANCEL_REQUESTED
+                        and e.amazon_order_id == order.amazon_order_id
+                    ]
+                if events or worker.poll() is not None:
+                    break
+                time.sleep(0.1)
+            worker.send_signal(signal.SIGTERM)
+            _, err = worker.communicate(timeout=60)
+        finally:
+            mp.pusher.stop()
+            if worker.poll() is None:
+                worker.kill()
+    assert [e.account for e in events] == ["shop"], err
+    assert worker.returncode == 0, err
+    assert f"notifications from {queue_url}" in err
+
+
+def test_worker_with_a_queue_needs_each_accounts_seller_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Several accounts and one without ``seller_id``: the notifications could not be routed,
+    so the worker refuses to start, in one line."""
+    from amzcancel.cli import main
+
+    config = tmp_path / "accounts.toml"
+    config.write_text(
+        '[[accounts]]\nname = "a"\nrefresh_token_env = "T"\nseller_id = "A1X"\n'
+        'marketplaces = ["ATVPDKIKX0DER"]\n\n'
+        '[[accounts]]\nname = "b"\nrefresh_token_env = "T"\nmarketplaces = ["ATVPDKIKX0DER"]\n'
+    )
+    status = main(["worker", "--config", str(config), "--store", str(tmp_path / "s.db"),
+                   "--queue-url", "http://127.0.0.1:9/queue/q"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "no seller id" in err
+    assert len(err.strip().splitlines()) == 1

@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "notifications",
         help="subscribe the seller's ORDER_CHANGE notifications to an SQS queue",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Create, show or remove the seller's ORDER_CHANGE subscription to a queue.",
     )
     actions = parser.add_subparsers(dest="notifications_command", metavar="ACTION")
     actions.required = True

@@ -11,16 +11,19 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from amzcancel._commands._options import add_store, store_target
 from amzcancel._commands._shared import add_config, duration_arg, load_config
-from amzcancel.sync import open_store
+from amzcancel.sync import Store, open_store
 from amzcancel.workers import (
     DEFAULT_LEASE_SECONDS,
     DEFAULT_MAX_CONCURRENT,
     DEFAULT_RENEW_SECONDS,
+    AccountConfig,
     Worker,
+    WorkerTask,
     format_duration,
 )
 
@@ -65,7 +68,30 @@ def register(subparsers: Any) -> None:
         help=f"how often leases are renewed, at most half of --lease "
         f"(default {format_duration(DEFAULT_RENEW_SECONDS)})",
     )
+    parser.add_argument(
+        "--queue-url",
+        metavar="URL",
+        help="also consume ORDER_CHANGE notifications from this SQS queue, routed to the "
+        "accounts by their seller_id (needs amzcancel[sqs])",
+    )
+    parser.add_argument(
+        "--wait-seconds",
+        type=_wait_seconds,
+        default=20,
+        metavar="N",
+        help="the SQS long-poll wait, 0 to 20 (default 20)",
+    )
     parser.set_defaults(handler=run)
+
+
+def _wait_seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"must be 0 to 20, got {text}")
+    return value
 
 
 def _count(text: str) -> int:
@@ -83,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args)
     target = store_target(args)
     with open_store(target) as store:
+        tasks = [] if args.queue_url is None else [_listener_task(args, store, config.accounts)]
         worker = Worker(
             store,
             config.accounts,
@@ -90,12 +117,15 @@ def run(args: argparse.Namespace) -> int:
             lease_seconds=args.lease,
             renew_seconds=args.renew,
             max_concurrent=args.concurrency,
+            tasks=tasks,
         )
         serving = (
             f"amzcancel worker {worker.name} (pid {os.getpid()}): serving "
             f"{len(config.accounts)} accounts of "
             f"{config.path} (lease {format_duration(args.lease)}, renewed every "
-            f"{format_duration(args.renew)}); stop with Ctrl+C or SIGTERM"
+            f"{format_duration(args.renew)})"
+            + ("" if args.queue_url is None else f", notifications from {args.queue_url}")
+            + "; stop with Ctrl+C or SIGTERM"
         )
         asyncio.run(_serve(worker, serving))
     print(
@@ -105,6 +135,31 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _listener_task(
+    args: argparse.Namespace, store: Store, accounts: Sequence[AccountConfig]
+) -> WorkerTask:
+    """The worker's notification listener: applies each seller's notifications to its account.
+
+    Notified orders are not confirmed with ``getOrder`` here: the account's calls belong to
+    the worker holding its lease (two clients for one seller would share its rate budget
+    unknowingly), and that worker's next run reads the orders in full.
+    """
+    from amzcancel.push import Listener, PushAccount, SqsQueue
+
+    listener = Listener(
+        queue=SqsQueue(args.queue_url, wait_seconds=args.wait_seconds),
+        store=store,
+        accounts=[PushAccount(a.name, seller_id=a.seller_id) for a in accounts],
+        confirm=False,
+        reconcile_seconds=None,
+    )
+
+    async def listen(worker: Worker) -> None:
+        await listener.run(asyncio.Event())  # ends when the worker cancels it
+
+    return listen
 
 
 async def _serve(worker: Worker, serving: str) -> None:

@@ -89,7 +89,9 @@ class AccountConfig:
         refresh_token_file: a file (readable by its owner only) holding it instead.
         endpoint: the SP-API (or MWS) base URL override.
         lwa_endpoint: the LWA token URL override.
-        seller_id: the MWS seller id (``api = "mws"`` only).
+        seller_id: the seller id (merchant token): required for ``api = "mws"``; for an
+            SP-API account, the ``SellerId`` its ORDER_CHANGE notifications carry (needed by
+            ``amzcancel worker --queue-url`` when the file has several accounts).
         mws_access_key_env: the variable of the MWS access key (``api = "mws"``).
         mws_secret_key_env: the variable of the MWS secret key (``api = "mws"``).
         source: the file the account was read from (for error messages).
@@ -339,9 +341,10 @@ def _account(file: Path, index: int, table: Any) -> AccountConfig:
     }
     if api == "mws":
         return _mws_account(t, common)
-    for key in ("seller_id", "mws_access_key_env", "mws_secret_key_env"):
+    for key in ("mws_access_key_env", "mws_secret_key_env"):
         if key in table:
             raise t.fail(key, 'only for api = "mws"')
+    common["seller_id"] = t.text("seller_id", pattern=_MARKETPLACE)
     token_env = t.text("refresh_token_env", pattern=_ENV_NAME)
     token_file = t.text("refresh_token_file")
     if (token_env is None) == (token_file is None):
