@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from amzcancel.cli import main
+from amzcancel.clock import FakeClock
 from amzcancel.sandbox import Marketplace
 
 
@@ -148,3 +149,31 @@ def test_unknown_account_is_an_error(store: Path, capsys: pytest.CaptureFixture[
     assert captured.err.strip() == (
         f"amzcancel pending: error: no account 'nosuch' in {store} (its accounts: sandbox)"
     )
+
+
+def test_a_buyers_reason_cannot_drive_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reason holding escape sequences (clear the screen, set the title, ring the bell) is
+    shown escaped in the table, and kept as Amazon sent it in --json."""
+    clock = FakeClock()
+    market = Marketplace(seed=3, orders=40, clock=clock)
+    order = next(
+        o
+        for o in market.orders()
+        if o.status.value == "Unshipped" and o.channel.value == "MFN" and not o.open_requests()
+    )
+    hostile = "\x1b[2J\x1b]0;owned\x07Ordered by mistake\r\n"
+    market.request_cancel(order.amazon_order_id, order.items[0].order_item_id, hostile)
+    clock.advance(600)  # past Amazon's two-minute rule
+    path = tmp_path / "amzcancel.db"
+    with market.order_sync(store=path) as sync:
+        sync.run_once()
+    assert main(["pending", "--store", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "\x1b" not in table
+    assert "\x07" not in table
+    assert "\\x1b" in table  # shown, escaped
+    assert main(["pending", "--json", "--store", str(path)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert any(r["reason"] == hostile.strip() or r["reason"] == hostile for r in rows)

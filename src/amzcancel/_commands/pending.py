@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from amzcancel._commands._columns import Column, render
 from amzcancel._commands._options import add_store, store_target
-from amzcancel.errors import ConfigError, StoreError
+from amzcancel.errors import ConfigError, StoreError, printable
 from amzcancel.models import format_utc
 from amzcancel.policy import allowed_cancel_reasons, recommended_reason
 from amzcancel.sync import PendingRequest, Store, is_postgres_url, open_store
@@ -135,15 +135,17 @@ def write_json_array(out: IO[str], rows: Iterable[dict[str, Any]]) -> None:
 
 
 def _cells(request: PendingRequest) -> tuple[str, ...]:
+    """One row of the table. What Amazon wrote (ids, SKU, the buyer's reason) is shown with
+    control characters escaped: a reason holding ``ESC [2J`` must not clear the terminal."""
     updated = request.last_update_date
     return (
-        request.account,
-        request.amazon_order_id,
-        request.order_item_id,
-        request.item.seller_sku or "",
-        "?" if request.status is None else request.status.value,
+        printable(request.account),
+        printable(request.amazon_order_id),
+        printable(request.order_item_id),
+        printable(request.item.seller_sku or ""),
+        "?" if request.status is None else printable(request.status.value),
         "" if updated is None else f"{updated:%Y-%m-%d %H:%M}",
-        request.reason or "",
+        printable(request.reason or ""),
         recommended_reason(request.order, request.item) or "(none allowed)",
     )
 
