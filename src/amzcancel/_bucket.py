@@ -94,27 +94,33 @@ class TokenBucket:
         Returns the seconds the caller must wait before sending (0.0 when a token is there).
         Every caller gets its own slot, so concurrent callers never collide on one token.
         """
-        return self.reserve_slot(now).wait
+        return self.reserve_slot(now, track=False).wait
 
-    def reserve_slot(self, now: float) -> Slot:
+    def reserve_slot(self, now: float, *, track: bool = True) -> Slot:
         """:meth:`reserve`, with what the caller needs to report the answer (:class:`Slot`).
 
         A take from a full bucket starts its refill, here at ``now``; on the server it starts
         when the request arrives, up to a round trip later. Until the caller reports the
         answer with :meth:`answered`, this bucket's refill counts from ``now``; :meth:`answered`
         then moves it to the latest moment it can have started, and a caller already queued
-        waits :meth:`shifted_since` its slot's ``mark`` longer.
+        waits :meth:`shifted_since` its slot's ``mark`` longer. With ``track=False`` the take
+        is not followed (a caller that never reports answers, such as :meth:`reserve`).
 
         Added in 0.2.0.
         """
         with self._lock:
             self._refill(now)
-            opened = self._tokens >= self._burst - _ROUNDING
+            opened = track and self._tokens >= self._burst - _ROUNDING
             if opened:
                 self._opened_at = now
             self._tokens -= 1.0
             wait = 0.0 if self._tokens >= 0.0 else -self._tokens / self._rate
             return Slot(wait, opened, self._shifted)
+
+    def awaiting_answer(self) -> bool:
+        """The call that opened the refill (see :meth:`reserve_slot`) has no answer yet."""
+        with self._lock:
+            return self._opened_at is not None
 
     def shifted_since(self, mark: float) -> float:
         """Seconds queued reservations moved since a slot's ``mark`` (0.0 when none did)."""

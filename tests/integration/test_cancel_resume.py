@@ -156,6 +156,7 @@ def test_killed_while_create_feed_was_answered_the_rerun_does_not_send_another(
     assert mp.truth().requests_by_operation["createFeed"] == 1
 
 
+@pytest.mark.slow
 def test_a_cancellation_that_never_reached_amazon_is_submitted_on_the_rerun(
     served: tuple[Marketplace, str], tmp_path: Path
 ) -> None:

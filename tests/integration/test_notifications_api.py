@@ -254,6 +254,7 @@ def _run(url: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[in
     return run
 
 
+@pytest.mark.slow
 def test_cli_setup_status_remove_are_idempotent(
     served: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -65,6 +65,7 @@ def test_every_benchmark_script_is_listed() -> None:
     assert all(f"`{bench.script}`" in readme for bench in run_all.BENCHMARKS)
 
 
+@pytest.mark.slow
 def test_parse_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_parse.py measures every wire format against its baseline and streams the report."""
     out = _run(smoke_runs, "parse")
@@ -80,6 +81,7 @@ def test_parse_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[
     assert '"rows": 2000' in out
 
 
+@pytest.mark.slow
 def test_pacing_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_pacing.py shows the paced client never refused, at the ideal clock time."""
     rows = [json.loads(line) for line in _run(smoke_runs, "pacing").splitlines()]
@@ -89,6 +91,7 @@ def test_pacing_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess
     assert all(abs(row["deviation_percent"]) < 2 for row in paced)
 
 
+@pytest.mark.slow
 def test_client_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_client.py measures the client and a bare httpx client, and reports their ratio."""
     out = _run(smoke_runs, "client")
@@ -99,6 +102,7 @@ def test_client_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess
     assert "'retries': 0" in out
 
 
+@pytest.mark.slow
 def test_sync_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_sync.py syncs both APIs against the served sandbox and finds every buyer request."""
     out = _run(smoke_runs, "sync")
@@ -107,6 +111,7 @@ def test_sync_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[s
     assert all(run[-1] == "True" for run in runs)
 
 
+@pytest.mark.slow
 def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_store.py measures the four write paths and the events they append."""
     rows = [line.split() for line in _run(smoke_runs, "store").splitlines()[1:]]
@@ -118,6 +123,7 @@ def test_store_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[
     assert paths["update-every-column"][-1] == "200"  # every request withdrawn
 
 
+@pytest.mark.slow
 def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_multipath.py completes a multi-path sync of a small backlog, and the after-v0
     comparison with notified ids finds every request both ways."""
@@ -127,6 +133,7 @@ def test_multipath_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProc
     assert all("found True" in line for line in later)
 
 
+@pytest.mark.slow
 def test_pending_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_pending.py runs both output forms over an empty and a full store, with their memory."""
     runs = [json.loads(line) for line in _run(smoke_runs, "pending").splitlines()]
@@ -149,6 +156,7 @@ def test_run_all_full_mode_uses_the_published_sizes() -> None:
     assert all(command[2:] == [] for command in full["sync"] + full["parse"] + full["client"])
 
 
+@pytest.mark.slow
 def test_latency_benchmark_runs(smoke_runs: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """bench_latency.py measures every variant: full recall, no duplicate event, and push
     faster than polling."""

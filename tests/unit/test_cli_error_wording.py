@@ -153,6 +153,7 @@ def test_record_into_a_missing_directory_creates_nothing(
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.slow
 def test_connection_failure_names_the_host_and_suggests_check(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

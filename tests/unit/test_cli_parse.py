@@ -321,6 +321,7 @@ def test_bad_format_choice_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert "invalid choice: 'xml'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_installed_command_runs(documents: dict[str, Path]) -> None:
     """The installed `amzcancel` command prints the contract JSON and exits 0, or 2 on error."""
     # Next to the interpreter running the tests: the venv's bin need not be on PATH.

@@ -460,6 +460,7 @@ def test_reasons_flags_include_informal(capsys: pytest.CaptureFixture[str]) -> N
 # --- the installed command -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_installed_command_runs_as_a_subprocess(tmp_path: Path) -> None:
     """The `amzcancel` console script is installed and speaks the same contract."""
     command = shutil.which("amzcancel", path=os.path.dirname(sys.executable)) or shutil.which(

@@ -181,6 +181,7 @@ def test_python_blocks_run(page: Path, doc_workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
+@pytest.mark.slow
 def test_console_commands_run(page: Path, doc_workdir: Path) -> None:
     """Each ``$ amzcancel`` command of the page's console blocks exits with the status shown."""
     for block in _blocks(page):

@@ -196,3 +196,36 @@ def test_a_fast_answer_costs_nothing() -> None:
         limiter.acquire_slot("s", "getOrderItems")
     limiter.answered("s", "getOrderItems")
     assert limiter.acquire("s", "getOrderItems") == pytest.approx(2.0 + PACING_MARGIN_SECONDS)
+
+
+def test_past_the_burst_a_call_waits_for_a_late_first_answer() -> None:
+    """The burst's first answer comes after the next slot's time (a starved machine, a slow
+    first connection): the call past the burst waits for that answer, then for the token the
+    server can have made since, never sending before Amazon's refill has begun."""
+
+    class LateAnswer(FakeClock):
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if self.monotonic() >= 2.5 and bucket.awaiting_answer():
+                limiter.answered("s", "getOrderItems")  # arrives at 2.5 s
+
+    clock = LateAnswer()
+    limiter = RateLimiter(clock=clock)
+    bucket = limiter.bucket("s", "getOrderItems")
+    assert bucket is not None
+    for _ in range(30):
+        limiter.acquire_slot("s", "getOrderItems")
+    waited, _ = limiter.acquire_slot("s", "getOrderItems")
+    # Not before the answer (2.5 s), and one token's time after the refill's latest start
+    # capped at one token: 2.0 + min(2.5 s * 0.5/s, 1 token) / 0.5/s = 4.0 s.
+    assert waited >= 2.5
+    assert waited == pytest.approx(4.0, abs=0.05)
+
+
+def test_callers_that_report_no_answers_are_paced_as_before() -> None:
+    """acquire() (no answer reported) never waits for one: the bucket math alone."""
+    clock = FakeClock()
+    limiter = RateLimiter(clock=clock)
+    for _ in range(30):
+        assert limiter.acquire("s", "getOrderItems") == 0.0
+    assert limiter.acquire("s", "getOrderItems") == pytest.approx(2.0 + PACING_MARGIN_SECONDS)

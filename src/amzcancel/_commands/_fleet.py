@@ -15,8 +15,8 @@ import shlex
 import sys
 import threading
 
+from amzcancel._commands._serving import enter_server, quirks_from
 from amzcancel._commands._stop import Terminated
-from amzcancel.errors import ConfigError
 
 __all__ = ["ACCOUNTS_FILE", "serve_fleet"]
 
@@ -26,17 +26,9 @@ ACCOUNTS_FILE = "sandbox-accounts.toml"
 
 def serve_fleet(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Serve ``args.sellers`` sellers until interrupted; returns the exit status."""
-    from amzcancel.sandbox import Quirks, SellerFleet
+    from amzcancel.sandbox import SellerFleet
 
-    quirks = Quirks(
-        index_lag_seconds=args.index_lag,
-        repeat_page_tokens=args.repeat_page_tokens,
-        duplicate_share=args.duplicates,
-        future_dated_share=args.future_dated,
-        malformed_share=args.malformed,
-        drip_share=args.drip,
-        drip_seconds=args.drip_seconds,
-    )
+    quirks = quirks_from(args)
     fleet = SellerFleet(
         args.sellers,
         seed=args.seed,
@@ -46,12 +38,8 @@ def serve_fleet(args: argparse.Namespace, *, stop: threading.Event | None = None
         live=args.live,
         quirks=quirks,
     )
-    try:
-        server = fleet.serve(port=args.port, host=args.host)
-        base_url = server.__enter__()
-    except (OSError, OverflowError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
+    server = fleet.serve(port=args.port, host=args.host)
+    base_url = enter_server(server, args)
     try:
         lines = [
             f"# amzcancel sandbox: serving {len(fleet.sellers)} sellers at {base_url}",

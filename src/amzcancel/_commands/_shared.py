@@ -20,6 +20,7 @@ __all__ = [
     "load_config",
     "open_existing_store",
     "parse_event_id",
+    "sqs_wait_arg",
 ]
 
 
@@ -58,6 +59,17 @@ def parse_event_id(text: str, *, minimum: int = 1) -> int:
         raise argparse.ArgumentTypeError(f"not an event id: {text!r}") from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be {minimum} or more, got {text}")
+    return value
+
+
+def sqs_wait_arg(text: str) -> int:
+    """An SQS long-poll wait argument: whole seconds, 0 to 20."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"must be 0 to 20, got {text}")
     return value
 
 

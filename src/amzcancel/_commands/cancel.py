@@ -34,7 +34,6 @@ from amzcancel._commands._options import (
     sandbox_marketplace,
     store_target,
 )
-from amzcancel.clock import SystemClock
 from amzcancel.errors import AmzCancelError, AuthError, ConfigError, PolicyViolation
 from amzcancel.feeds import (
     DEFAULT_POLL_INTERVAL_SECONDS,
@@ -143,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"the feed needs the merchant identifier: pass --merchant-id or set {ENV_SELLER_ID}"
             )
-        journal = CancelJournal(store, account, SystemClock())
+        journal = CancelJournal(store, account, client.clock)  # the sandbox's, with --sandbox
         console = Console(stderr=True)
         if not args.dry_run:
             with feed_progress(args.order_id, console) as on_progress:

@@ -18,37 +18,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 from dataclasses import asdict
 from typing import Any
 
 from amzcancel._commands._options import add_region, add_store, store_target
+from amzcancel._commands._shared import duration_arg, sqs_wait_arg
 from amzcancel._commands._stop import Terminated
 from amzcancel.errors import ConfigError
 
-__all__ = ["parse_duration", "register"]
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(text: str) -> float:
-    """``90s``, ``5m``, ``1h`` or plain seconds -> seconds (argparse type)."""
-    found = _DURATION.match(text)
-    if found is None or float(found.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"not a positive duration (90s, 5m, 1h): {text!r}")
-    return float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
-
-
-def _wait(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"must be 0 to 20, got {text}")
-    return value
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -84,7 +63,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lwa-endpoint", metavar="URL", help="LWA token URL")
     parser.add_argument(
         "--reconcile-every",
-        type=parse_duration,
+        type=duration_arg,
         default=900.0,
         metavar="DURATION",
         help="how often polling reconciles (90s, 5m, 1h; default 15m)",
@@ -97,7 +76,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--wait-seconds",
-        type=_wait,
+        type=sqs_wait_arg,
         default=20,
         metavar="N",
         help="SQS long-poll wait (0 to 20, default 20)",

@@ -16,6 +16,7 @@ import sys
 import threading
 from typing import Any
 
+from amzcancel._commands._serving import enter_server, quirks_from
 from amzcancel._commands._stop import Terminated
 from amzcancel.errors import ConfigError
 
@@ -216,7 +217,6 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         SANDBOX_MWS_SELLER_ID,
         Marketplace,
         PushOptions,
-        Quirks,
     )
 
     if args.orders < 0:
@@ -225,15 +225,7 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         from amzcancel._commands._fleet import serve_fleet
 
         return serve_fleet(args, stop=stop)
-    quirks = Quirks(
-        index_lag_seconds=args.index_lag,
-        repeat_page_tokens=args.repeat_page_tokens,
-        duplicate_share=args.duplicates,
-        future_dated_share=args.future_dated,
-        malformed_share=args.malformed,
-        drip_share=args.drip,
-        drip_seconds=args.drip_seconds,
-    )
+    quirks = quirks_from(args)
     push = (
         None
         if not args.push_queue_url
@@ -254,12 +246,8 @@ def _serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> 
         quirks=quirks,
         push=push,
     )
-    try:
-        server = mp.serve(port=args.port, host=args.host)
-        base_url = server.__enter__()
-    except (OSError, OverflowError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
+    server = mp.serve(port=args.port, host=args.host)
+    base_url = enter_server(server, args)
     try:
         lines = [
             f"amzcancel sandbox: serving {mp!r} at {base_url}",

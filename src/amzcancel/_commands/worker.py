@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from amzcancel._commands._options import add_store, store_target
-from amzcancel._commands._shared import add_config, duration_arg, load_config
+from amzcancel._commands._shared import add_config, duration_arg, load_config, sqs_wait_arg
 from amzcancel.sync import Store, open_store
 from amzcancel.workers import (
     DEFAULT_LEASE_SECONDS,
@@ -76,22 +76,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--wait-seconds",
-        type=_wait_seconds,
+        type=sqs_wait_arg,
         default=20,
         metavar="N",
         help="the SQS long-poll wait, 0 to 20 (default 20)",
     )
     parser.set_defaults(handler=run)
-
-
-def _wait_seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 20:
-        raise argparse.ArgumentTypeError(f"must be 0 to 20, got {text}")
-    return value
 
 
 def _count(text: str) -> int:

@@ -49,6 +49,13 @@ def parse_rate_limit_header(value: str | None) -> float | None:
     return rate
 
 
+ANSWER_POLL_SECONDS = 0.02
+"""How often a call past the burst looks whether the burst's first call has its answer."""
+
+ANSWER_WAIT_LIMIT_SECONDS = 30.0
+"""The longest a call past the burst waits for that answer (a request's own timeout)."""
+
+
 class RateLimiter:
     """Token buckets keyed by (selling partner, bucket name), shared by concurrent calls.
 
@@ -100,22 +107,25 @@ class RateLimiter:
 
     def reserve(self, partner: str, operation: str | None) -> float:
         """Take the next slot; return the monotonic deadline to wait until (now if free)."""
-        return self._reserve(partner, operation)[0]
+        return self._reserve(partner, operation, track=False)[0]
 
     def _reserve(
-        self, partner: str, operation: str | None
+        self, partner: str, operation: str | None, *, track: bool = True
     ) -> tuple[float, TokenBucket | None, Slot | None]:
         now = self._clock.monotonic()
         bucket = None if operation is None else self.bucket(partner, operation)
         if bucket is None:
             return now, None, None
-        slot = bucket.reserve_slot(now)
+        slot = bucket.reserve_slot(now, track=track)
         deadline = now + slot.wait + PACING_MARGIN_SECONDS if slot.wait > 0 else now
         return deadline, bucket, slot
 
     def acquire(self, partner: str, operation: str | None) -> float:
-        """Wait (blocking) for a token; return the seconds waited."""
-        return self.acquire_slot(partner, operation)[0]
+        """Wait (blocking) for a token; return the seconds waited.
+
+        The take is not followed: a caller that reports answers uses :meth:`acquire_slot`.
+        """
+        return self._acquire(partner, operation, track=False)[0]
 
     def acquire_slot(self, partner: str, operation: str | None) -> tuple[float, bool]:
         """:meth:`acquire`, also saying whether the take opened the bucket's refill: when it
@@ -123,37 +133,56 @@ class RateLimiter:
 
         Added in 0.2.0.
         """
+        return self._acquire(partner, operation, track=True)
+
+    def _acquire(self, partner: str, operation: str | None, *, track: bool) -> tuple[float, bool]:
         start = self._clock.monotonic()
-        deadline, bucket, slot = self._reserve(partner, operation)
+        deadline, bucket, slot = self._reserve(partner, operation, track=track)
         if bucket is None or slot is None:
             return 0.0, False
-        if deadline > start:
+        if slot.wait > 0:
             self._clock.sleep_until(deadline)
+            # Past the burst, a call waits for the burst's first answer: Amazon's refill may
+            # not have started before it.
+            patience = self._clock.monotonic() + ANSWER_WAIT_LIMIT_SECONDS
+            while bucket.awaiting_answer() and self._clock.monotonic() < patience:
+                self._clock.sleep(ANSWER_POLL_SECONDS)
             shifted = bucket.shifted_since(slot.mark)
             if shifted > 0:
                 deadline += shifted
                 self._clock.sleep_until(deadline)
+            deadline = max(deadline, self._clock.monotonic())
         return max(deadline - start, 0.0), slot.opened
 
     async def async_acquire(self, partner: str, operation: str | None) -> float:
-        """Wait (in the event loop) for a token; return the seconds waited."""
-        return (await self.async_acquire_slot(partner, operation))[0]
+        """Wait (in the event loop) for a token; return the seconds waited (not followed, as
+        :meth:`acquire`)."""
+        return (await self._async_acquire(partner, operation, track=False))[0]
 
     async def async_acquire_slot(self, partner: str, operation: str | None) -> tuple[float, bool]:
         """:meth:`async_acquire`, also saying whether the take opened the bucket's refill.
 
         Added in 0.2.0.
         """
+        return await self._async_acquire(partner, operation, track=True)
+
+    async def _async_acquire(
+        self, partner: str, operation: str | None, *, track: bool
+    ) -> tuple[float, bool]:
         start = self._clock.monotonic()
-        deadline, bucket, slot = self._reserve(partner, operation)
+        deadline, bucket, slot = self._reserve(partner, operation, track=track)
         if bucket is None or slot is None:
             return 0.0, False
-        if deadline > start:
+        if slot.wait > 0:
             await self._clock.asleep_until(deadline)
+            patience = self._clock.monotonic() + ANSWER_WAIT_LIMIT_SECONDS
+            while bucket.awaiting_answer() and self._clock.monotonic() < patience:
+                await self._clock.asleep(ANSWER_POLL_SECONDS)
             shifted = bucket.shifted_since(slot.mark)
             if shifted > 0:
                 deadline += shifted
                 await self._clock.asleep_until(deadline)
+            deadline = max(deadline, self._clock.monotonic())
         return max(deadline - start, 0.0), slot.opened
 
     def answered(self, partner: str, operation: str | None) -> None:

@@ -248,10 +248,10 @@ class Sender:
         limiter = self.core.limiter
         started = limiter.clock.monotonic()
         waited, opened = limiter.acquire_slot(self.core.partner, spec.operation)
-        self.core.record_wait(spec, waited, started)
-        request = self.core.build(spec, token)
-        self.core.stats.record_request(spec.operation)
         try:
+            self.core.record_wait(spec, waited, started)
+            request = self.core.build(spec, token)
+            self.core.stats.record_request(spec.operation)
             return self.send_request(request, spec.label)
         finally:
             if opened:
@@ -327,10 +327,10 @@ class AsyncSender:
         limiter = self.core.limiter
         started = limiter.clock.monotonic()
         waited, opened = await limiter.async_acquire_slot(self.core.partner, spec.operation)
-        self.core.record_wait(spec, waited, started)
-        request = self.core.build(spec, token)
-        self.core.stats.record_request(spec.operation)
         try:
+            self.core.record_wait(spec, waited, started)
+            request = self.core.build(spec, token)
+            self.core.stats.record_request(spec.operation)
             return await self.send_request(request, spec.label)
         finally:
             if opened:
