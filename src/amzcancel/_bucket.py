@@ -131,9 +131,11 @@ class TokenBucket:
         """The request whose take found the bucket full (see :meth:`reserve_slot`) got its
         answer at ``now``: the server's refill started at the latest then.
 
-        The refill counted since the take is given back, up to one token: the next request
-        after the burst then waits for the server's token, not for the client's, one round
-        trip earlier (a 429 on the first request after every burst otherwise).
+        The refill counted since the take is given back: the next request after the burst
+        then waits for the server's token, not for the client's, one round trip earlier (a
+        429 on the first request after every burst otherwise). All of it, not one token's
+        worth: on a starved machine a request may leave long after it was paced, and its
+        arrival, not its pacing, is when Amazon's refill begins.
 
         Added in 0.2.0.
         """
@@ -142,7 +144,7 @@ class TokenBucket:
             if opened is None or now <= opened:
                 return
             self._refill(now)
-            lost = min((now - opened) * self._rate, 1.0)
+            lost = (now - opened) * self._rate
             self._tokens -= lost
             self._shifted += lost / self._rate
 
