@@ -327,3 +327,48 @@ def test_order_sync_of_an_account_uses_its_settings(
     assert isinstance(sync, OrderSync)
     assert sync.account == account.name
     sync.close()
+
+
+def test_workers_started_together_share_the_due_accounts(
+    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers started at once each take a share of 40 due accounts, claimed in batches:
+    the first to look no longer takes every account (and leaves the other idle)."""
+    clock = FakeClock()
+    fleet = SellerFleet(40, orders=1, clock=clock)
+    accounts = fleet_accounts(fleet, tmp_path, monkeypatch)
+
+    def blocked(_: AccountConfig) -> Any:
+        return BlockedSync()
+
+    workers = [
+        Worker(
+            store,
+            accounts,
+            clock=clock,
+            sync_factory=blocked,
+            name=f"w{i}",
+            lease_seconds=3600.0,
+            renew_seconds=600.0,
+            claim_batch=5,
+            claim_pause_seconds=0.05,
+        )
+        for i in range(2)
+    ]
+
+    async def scenario() -> list[int]:
+        stop = asyncio.Event()
+        await workers[0].register()  # the accounts exist before either looks (as after a deploy)
+        runs = [asyncio.create_task(w.run(stop)) for w in workers]
+        for _ in range(2000):  # bounded: until every account is held
+            if sum(len(w._held) for w in workers) == 40:
+                break
+            await asyncio.sleep(0.005)
+        held = [len(w._held) for w in workers]
+        stop.set()
+        await asyncio.gather(*runs)
+        return held
+
+    held = asyncio.run(scenario())
+    assert sum(held) == 40
+    assert min(held) >= 10, held

@@ -90,6 +90,11 @@ def claim_due(tx: Tx, worker: str, limit: int, lease_seconds: float) -> list[Lea
     )
     until = tx.ts(now + timedelta(seconds=seconds))
     rows = tx.rows(sql, (worker, until, stamp, stamp, limit))
+    if tx.skip_locked and len(rows) < limit:
+        # PostgreSQL: rows another worker claimed just after this statement's snapshot are
+        # dropped when rechecked, after LIMIT counted them, so a claim racing another can come
+        # back short or empty while accounts are due. Once more, with a fresh snapshot.
+        rows += tx.rows(sql, (worker, until, stamp, stamp, limit - len(rows)))
     leases = [Lease(name, worker, int(epoch), tx.dt(until)) for name, epoch, until in rows]
     return sorted(leases, key=lambda lease: lease.account)
 

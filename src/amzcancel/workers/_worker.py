@@ -53,6 +53,12 @@ DEFAULT_RENEW_SECONDS = 20.0
 DEFAULT_MAX_CONCURRENT = 100
 """Accounts one worker syncs at once (most of a sync is waiting for rate-limit tokens)."""
 
+DEFAULT_CLAIM_BATCH = 10
+"""Accounts a worker claims at one go (see ``Worker(claim_batch=...)``)."""
+
+DEFAULT_CLAIM_PAUSE_SECONDS = 0.25
+"""The pause between two batches of claims while due accounts remain."""
+
 SyncFactory = Callable[[AccountConfig], OrderSync]
 """Makes the long-lived :class:`~amzcancel.sync.OrderSync` of one account."""
 
@@ -91,6 +97,10 @@ class Worker:
         tasks: extra coroutines to run beside the syncs, each called with the worker; they are
             cancelled when the worker stops, and one that fails stops the worker.
         store_threads: threads for the worker's own (blocking) store calls.
+        claim_batch: the most accounts claimed at one go; while due accounts remain the
+            worker claims again after ``claim_pause_seconds``, so workers started together
+            share the due accounts instead of the first one taking them all.
+        claim_pause_seconds: the pause between two batches of claims.
 
     A run is cancelled at once when its lease is lost, or when the lease could not be renewed
     until ``lease_seconds - renew_seconds`` after its last renewal: the worker stops calling
@@ -113,11 +123,14 @@ class Worker:
         sync_factory: SyncFactory | None = None,
         tasks: Sequence[WorkerTask] = (),
         store_threads: int = 4,
+        claim_batch: int = DEFAULT_CLAIM_BATCH,
+        claim_pause_seconds: float = DEFAULT_CLAIM_PAUSE_SECONDS,
     ) -> None:
         for what, value in (
             ("lease_seconds", lease_seconds),
             ("renew_seconds", renew_seconds),
             ("poll_seconds", poll_seconds),
+            ("claim_pause_seconds", claim_pause_seconds),
         ):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{what} must be a number of seconds, got {value!r}")
@@ -128,7 +141,11 @@ class Worker:
                 f"renew_seconds ({renew_seconds:g}) must be at most half of lease_seconds "
                 f"({lease_seconds:g}), so a lease is renewed well before it runs out"
             )
-        for what, count in (("max_concurrent", max_concurrent), ("store_threads", store_threads)):
+        for what, count in (
+            ("max_concurrent", max_concurrent),
+            ("store_threads", store_threads),
+            ("claim_batch", claim_batch),
+        ):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ConfigError(f"{what} must be a whole number of at least 1, got {count!r}")
         self._accounts: dict[str, AccountConfig] = {}
@@ -144,6 +161,8 @@ class Worker:
         self._renew_seconds = float(renew_seconds)
         self._max = max_concurrent
         self._poll = float(poll_seconds)
+        self._claim_batch = claim_batch
+        self._claim_pause = float(claim_pause_seconds)
         self._clock: Clock = clock or SystemClock()
         self._factory: SyncFactory = sync_factory or (
             lambda account: account.order_sync(store, clock=self._clock)
@@ -199,13 +218,15 @@ class Worker:
         try:
             await self.register()
             while not stop.is_set():
-                await self.claim()
+                claimed = await self.claim(limit=self._claim_batch)
                 self._wake.clear()
                 waits = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
+                # A full batch: more may be due; claim again soon, leaving a turn to the others.
+                pause = self._claim_pause if len(claimed) >= self._claim_batch else self._poll
                 try:
                     await asyncio.wait(
                         [*waits, renewer, *extras],
-                        timeout=self._poll,
+                        timeout=pause,
                         return_when=asyncio.FIRST_COMPLETED,
                     )
                 finally:
@@ -230,9 +251,12 @@ class Worker:
             {name: a.interval_seconds for name, a in self._accounts.items()},
         )
 
-    async def claim(self) -> list[str]:
-        """Claim due accounts up to the free slots and start syncing them; returns their names."""
+    async def claim(self, *, limit: int | None = None) -> list[str]:
+        """Claim due accounts up to the free slots (and ``limit``) and start syncing them;
+        returns their names."""
         free = self._max - len(self._held)
+        if limit is not None:
+            free = min(free, limit)
         if free <= 0 or self._stopping:
             return []
         started_at = self._clock.monotonic()
