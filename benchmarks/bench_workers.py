@@ -133,6 +133,8 @@ def run(
                 for proc in procs:
                     proc.communicate(timeout=120)
             cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            logged = (Path(tmp) / "workers.log").read_text(errors="replace")
+            leases_lost = logged.count("lease lost")
             server_cpu = process_cpu_seconds(server_pid) - server_before
         report = _report(url)
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
@@ -151,6 +153,7 @@ def run(
         "cpu_seconds": round(cpu, 2),
         "cpu_per_1000_orders": round(cpu / (sellers * orders) * 1000, 3),
         "server_cpu_seconds": round(server_cpu, 2),
+        "leases_lost": leases_lost,
         "cpus": os.cpu_count(),
     }
 
@@ -211,7 +214,8 @@ def _show(row: dict[str, Any], as_json: bool) -> None:
         f"x{row['ratio']})  requests {row['requests']:>6}  429s {row['throttled']}  "
         f"overlaps {row['overlaps']}  CPU {row['cpu_seconds']:.1f} s "
         f"({row['cpu_per_1000_orders']:.2f} s per 1,000 orders)  "
-        f"sandbox CPU {row['server_cpu_seconds']:.1f} s  ({row['cpus']} CPUs)",
+        f"sandbox CPU {row['server_cpu_seconds']:.1f} s  leases lost {row['leases_lost']}  "
+        f"({row['cpus']} CPUs)",
         flush=True,
     )
 
