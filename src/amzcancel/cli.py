@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 
 from amzcancel import __version__
-from amzcancel._commands import COMMANDS
+from amzcancel._commands import COMMANDS, _stop
 from amzcancel._commands._completion import autocomplete
 from amzcancel._commands._hints import describe
 from amzcancel._commands._stop import EXIT_TERMINATED, Terminated, raise_terminated
@@ -102,9 +102,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args.command, "standard output is closed")
     if threading.current_thread() is not threading.main_thread():
         return _run(args)  # signals reach the main thread only (an embedding application's)
+    _stop.received.clear()
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         return _run(args)
+    except Exception:
+        if _stop.received.is_set():
+            # SIGTERM interrupted library code half-way and it failed on its own half-built
+            # state: the command was still terminated, and says so (no traceback).
+            return _stopped(args.command, Terminated())
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -125,9 +132,18 @@ def _run(args: argparse.Namespace) -> int:
 def _stopped(command: str, reason: BaseException) -> int:
     if isinstance(reason, Terminated):
         print(f"amzcancel {command}: terminated (SIGTERM)", file=sys.stderr)
+        # Objects the signal interrupted half-built (an asyncio transport in its constructor)
+        # fail again when collected, "Exception ignored in ..." after our line: the command
+        # is over and has said why, so that noise is not printed.
+        if _stop.received.is_set():  # a real signal, so this process is about to end
+            sys.unraisablehook = _ignore_unraisable
         return EXIT_TERMINATED
     print(f"amzcancel {command}: interrupted", file=sys.stderr)
     return 130
+
+
+def _ignore_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    return None
 
 
 def _handle(args: argparse.Namespace) -> int:

@@ -6,9 +6,13 @@ Added in 0.2.0.
 from __future__ import annotations
 
 import signal
+import threading
 from types import FrameType
 
-__all__ = ["EXIT_TERMINATED", "Terminated", "raise_terminated"]
+__all__ = ["EXIT_TERMINATED", "Terminated", "raise_terminated", "received"]
+
+received = threading.Event()
+"""Set once SIGTERM arrived in this command (cleared when the command line starts)."""
 
 EXIT_TERMINATED = 128 + signal.SIGTERM
 """What a shell reports for a process ended by SIGTERM (143); we say so in a line first."""
@@ -25,5 +29,12 @@ class Terminated(KeyboardInterrupt):
 
 
 def raise_terminated(signum: int, frame: FrameType | None) -> None:
-    """The SIGTERM handler the command line installs."""
+    """The SIGTERM handler the command line installs.
+
+    The exception lands wherever the main thread is; half-built library state may then fail
+    with an error of its own (an asyncio transport interrupted in its constructor raises
+    ``AttributeError`` while closing). :data:`received` lets the command line tell that
+    apart from a real failure: the command was terminated either way.
+    """
+    received.set()
     raise Terminated
