@@ -11,7 +11,7 @@ import json
 import multiprocessing
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
@@ -69,6 +69,36 @@ def _serve_child(options: dict[str, Any], channel: Connection) -> None:
 
 
 @contextmanager
+def in_child(
+    target: Callable[[dict[str, Any], Connection], None],
+    options: dict[str, Any],
+    *,
+    start_seconds: float = 60.0,
+) -> Iterator[tuple[Any, int]]:
+    """Run ``target(options, channel)`` in a spawned process: (its first message, its pid).
+
+    ``target`` sends one message once it serves, then waits on the channel; leaving the block
+    sends "stop" (the child ends when its end of the pipe closes too), and a child that does
+    not end is terminated.
+    """
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=target, args=(options, theirs), daemon=True)
+    child.start()
+    try:
+        if not ours.poll(start_seconds):
+            raise RuntimeError(f"the sandbox process did not start within {start_seconds:g} s")
+        assert child.pid is not None
+        yield ours.recv(), child.pid
+    finally:
+        ours.send("stop")
+        child.join(10)
+        if child.is_alive():
+            child.terminate()
+            child.join(5)
+
+
+@contextmanager
 def served_elsewhere(**options: Any) -> Iterator[tuple[str, Any]]:
     """``Marketplace(**options)`` served on 127.0.0.1 by a child process: (base URL, its now).
 
@@ -76,21 +106,8 @@ def served_elsewhere(**options: Any) -> Iterator[tuple[str, Any]]:
     work, so the marketplace runs in a process of its own. Ground truth is at
     ``GET <base URL>/_sandbox/truth`` (:func:`fetch_truth`).
     """
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(target=_serve_child, args=(options, theirs), daemon=True)
-    child.start()
-    try:
-        if not ours.poll(60):
-            raise RuntimeError("the sandbox process did not start within 60 s")
-        base_url, now = ours.recv()
+    with in_child(_serve_child, options) as ((base_url, now), _):
         yield base_url, now
-    finally:
-        ours.send("stop")
-        child.join(10)
-        if child.is_alive():
-            child.terminate()
-            child.join(5)
 
 
 def fetch_truth(base_url: str) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import signal
@@ -34,6 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from _served import in_child
 from schedule_math import single_path_seconds
 
 from amzcancel.sandbox import SellerFleet
@@ -53,22 +53,9 @@ def _serve_child(options: dict[str, Any], channel: Connection) -> None:
 def served_fleet(**options: Any) -> Iterator[tuple[str, str, dict[str, str], int]]:
     """A fleet served by a child process (its CPU is not the workers'): URL, accounts, env,
     and the child's pid (for its CPU time)."""
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    child = context.Process(target=_serve_child, args=(options, theirs), daemon=True)
-    child.start()
-    try:
-        if not ours.poll(120):
-            raise RuntimeError("the fleet did not start within 120 s")
-        base_url, accounts, env = ours.recv()
-        assert child.pid is not None
-        yield base_url, accounts.replace("{BASE}", base_url), env, child.pid
-    finally:
-        ours.send("stop")
-        child.join(10)
-        if child.is_alive():
-            child.terminate()
-            child.join(5)
+    with in_child(_serve_child, options, start_seconds=120) as (first, pid):
+        base_url, accounts, env = first
+        yield base_url, accounts.replace("{BASE}", base_url), env, pid
 
 
 def fresh_postgres(dsn: str, name: str = "amzcancel_bench_workers") -> str:
